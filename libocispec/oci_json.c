@@ -1,0 +1,1297 @@
+/* libocispec: shared JSON helpers, string maps, the generic jvalue tree and
+ * jitrun's small JSON documents. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "oci_json.h"
+
+/* Deeper documents are rejected before yajl_tree sees them: yajl_tree_free
+   and our converters recurse, and no OCI document nests anywhere near this. */
+#define OCI_MAX_DEPTH 512
+
+/* ======================= allocation ======================= */
+
+void *
+oci_xmalloc (size_t n)
+{
+  void *p = malloc (n ? n : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+oci_xcalloc (size_t n, size_t size)
+{
+  void *p = calloc (n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+void *
+oci_xrealloc (void *p, size_t n)
+{
+  p = realloc (p, n ? n : 1);
+  if (p == NULL)
+    abort ();
+  return p;
+}
+
+char *
+oci_xstrdup (const char *s)
+{
+  char *r;
+  if (s == NULL)
+    return NULL;
+  r = strdup (s);
+  if (r == NULL)
+    abort ();
+  return r;
+}
+
+void *
+oci_array_alloc (size_t n, size_t size)
+{
+  if (size != 0 && n > SIZE_MAX / size)
+    abort ();
+  return oci_xcalloc (n, size);
+}
+
+void
+oci_strv_free (char **v, size_t n)
+{
+  size_t i;
+  if (v == NULL)
+    return;
+  for (i = 0; i < n; i++)
+    free (v[i]);
+  free (v);
+}
+
+/* ======================= parse context ======================= */
+
+void
+oci_pctx_init (struct oci_pctx *c, const char *what)
+{
+  c->what = what ? what : "JSON";
+  c->path_cap = 128;
+  c->path = oci_xmalloc (c->path_cap);
+  c->path[0] = '\0';
+  c->path_len = 0;
+  c->err = NULL;
+}
+
+void
+oci_pctx_fini (struct oci_pctx *c)
+{
+  free (c->path);
+  c->path = NULL;
+  free (c->err);
+  c->err = NULL;
+}
+
+void
+oci_pctx_finish (struct oci_pctx *c, char **errmsg)
+{
+  if (errmsg)
+    {
+      *errmsg = c->err;
+      c->err = NULL;
+    }
+  oci_pctx_fini (c);
+}
+
+static size_t
+path_append (struct oci_pctx *c, const char *s, size_t n)
+{
+  size_t old = c->path_len;
+  if (c->path_len + n + 1 > c->path_cap)
+    {
+      while (c->path_len + n + 1 > c->path_cap)
+        c->path_cap *= 2;
+      c->path = oci_xrealloc (c->path, c->path_cap);
+    }
+  memcpy (c->path + c->path_len, s, n);
+  c->path_len += n;
+  c->path[c->path_len] = '\0';
+  return old;
+}
+
+size_t
+oci_path_key (struct oci_pctx *c, const char *key)
+{
+  size_t old = path_append (c, ".", 1);
+  path_append (c, key, strlen (key));
+  return old;
+}
+
+size_t
+oci_path_index (struct oci_pctx *c, size_t i)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "[%zu]", i);
+  return path_append (c, buf, (size_t) n);
+}
+
+int
+oci_fail (struct oci_pctx *c, const char *fmt, ...)
+{
+  char *problem = NULL;
+  va_list ap;
+
+  if (c->err) /* keep the first, most precise error */
+    return -1;
+  va_start (ap, fmt);
+  if (vasprintf (&problem, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  if (asprintf (&c->err, "%s: %s: %s", c->what, c->path_len ? c->path : ".", problem) < 0)
+    abort ();
+  free (problem);
+  return -1;
+}
+
+/* Reject absurd nesting cheaply (strings are skipped so brackets inside
+   them do not count). */
+static bool
+nesting_ok (const char *s, size_t len)
+{
+  size_t i, depth = 0;
+  bool in_str = false;
+  for (i = 0; i < len; i++)
+    {
+      char ch = s[i];
+      if (in_str)
+        {
+          if (ch == '\\')
+            i++;
+          else if (ch == '"')
+            in_str = false;
+        }
+      else if (ch == '"')
+        in_str = true;
+      else if (ch == '[' || ch == '{')
+        {
+          if (++depth > OCI_MAX_DEPTH)
+            return false;
+        }
+      else if ((ch == ']' || ch == '}') && depth > 0)
+        depth--;
+    }
+  return true;
+}
+
+yajl_val
+oci_tree_parse (struct oci_pctx *c, const char *json, size_t len)
+{
+  char errbuf[1024];
+  char *copy;
+  yajl_val tree;
+
+  if (json == NULL)
+    len = 0;
+  if (!nesting_ok (json, len))
+    {
+      if (asprintf (&c->err, "%s: invalid JSON: nesting deeper than %d levels", c->what, OCI_MAX_DEPTH) < 0)
+        abort ();
+      return NULL;
+    }
+  if (len && memchr (json, '\0', len) != NULL)
+    {
+      if (asprintf (&c->err, "%s: invalid JSON: embedded NUL byte", c->what) < 0)
+        abort ();
+      return NULL;
+    }
+  /* yajl_tree_parse wants a NUL-terminated string. */
+  copy = oci_xmalloc (len + 1);
+  if (len)
+    memcpy (copy, json, len);
+  copy[len] = '\0';
+  errbuf[0] = '\0';
+  tree = yajl_tree_parse (copy, errbuf, sizeof errbuf);
+  free (copy);
+  if (tree == NULL)
+    {
+      /* yajl's message spans lines (snippet + arrow): keep the first. */
+      char *nl = strchr (errbuf, '\n');
+      size_t n;
+      if (nl)
+        *nl = '\0';
+      n = strlen (errbuf);
+      while (n > 0 && (errbuf[n - 1] == ' ' || errbuf[n - 1] == '\t' || errbuf[n - 1] == '\r'))
+        errbuf[--n] = '\0';
+      if (asprintf (&c->err, "%s: invalid JSON: %s", c->what, errbuf[0] ? errbuf : "parse error") < 0)
+        abort ();
+      return NULL;
+    }
+  return tree;
+}
+
+/* Parse `json` as one document: tree, then fn into a calloc'ed object of
+   `size` bytes; on failure the partial object is released with free_fn. */
+void *
+oci_parse_document (const char *json, size_t len, const char *what, char **errmsg, size_t size,
+                int (*fn) (struct oci_pctx *, yajl_val, void *), void (*free_fn) (void *))
+{
+  struct oci_pctx c;
+  yajl_val tree;
+  void *obj = NULL;
+
+  if (errmsg)
+    *errmsg = NULL;
+  oci_pctx_init (&c, what);
+  tree = oci_tree_parse (&c, json, len);
+  if (tree)
+    {
+      obj = oci_xcalloc (1, size);
+      if (fn (&c, tree, obj) < 0)
+        {
+          free_fn (obj);
+          obj = NULL;
+        }
+      yajl_tree_free (tree);
+    }
+  oci_pctx_finish (&c, errmsg);
+  return obj;
+}
+
+char *
+oci_read_whole_file (const char *path, size_t *len, char **errmsg)
+{
+  int fd;
+  struct stat st;
+  char *buf = NULL;
+  size_t cap = 0, n = 0;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    goto fail;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
+    cap = (size_t) st.st_size + 1;
+  if (cap < 4096)
+    cap = 4096;
+  buf = oci_xmalloc (cap);
+  for (;;)
+    {
+      ssize_t r;
+      if (n + 1 >= cap)
+        {
+          cap *= 2;
+          buf = oci_xrealloc (buf, cap);
+        }
+      r = read (fd, buf + n, cap - n - 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        goto fail;
+      if (r == 0)
+        break;
+      n += (size_t) r;
+    }
+  close (fd);
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+
+fail:
+  {
+    int saved = errno;
+    if (fd >= 0)
+      close (fd);
+    free (buf);
+    if (errmsg && asprintf (errmsg, "open `%s`: %s", path, strerror (saved)) < 0)
+      abort ();
+    errno = saved;
+    return NULL;
+  }
+}
+
+/* ======================= typed readers ======================= */
+
+yajl_val
+oci_obj_get (yajl_val obj, const char *key)
+{
+  size_t i;
+  if (obj == NULL || !YAJL_IS_OBJECT (obj))
+    return NULL;
+  for (i = obj->u.object.len; i > 0; i--)
+    if (strcmp (obj->u.object.keys[i - 1], key) == 0)
+      {
+        yajl_val v = obj->u.object.values[i - 1];
+        return (v == NULL || YAJL_IS_NULL (v)) ? NULL : v;
+      }
+  return NULL;
+}
+
+int
+oci_expect_object (struct oci_pctx *c, yajl_val v)
+{
+  if (v == NULL || !YAJL_IS_OBJECT (v))
+    return oci_fail (c, "expected object");
+  return 0;
+}
+
+int
+oci_expect_array (struct oci_pctx *c, yajl_val v)
+{
+  if (v == NULL || !YAJL_IS_ARRAY (v))
+    return oci_fail (c, "expected array");
+  return 0;
+}
+
+int
+oci_val_str (struct oci_pctx *c, yajl_val v, char **out)
+{
+  if (v == NULL || !YAJL_IS_STRING (v))
+    return oci_fail (c, "expected string");
+  free (*out);
+  *out = oci_xstrdup (v->u.string);
+  return 0;
+}
+
+/* yajl keeps the number's text; parse it ourselves so the whole uint64
+   range works and fractions are reported as such. */
+static bool
+number_is_integral (const char *r)
+{
+  return strpbrk (r, ".eE") == NULL;
+}
+
+int
+oci_val_int (struct oci_pctx *c, yajl_val v, int64_t min, int64_t max, int64_t *out)
+{
+  long long n;
+  char *end;
+  if (v == NULL || !YAJL_IS_NUMBER (v) || !number_is_integral (v->u.number.r))
+    return oci_fail (c, "expected integer");
+  errno = 0;
+  n = strtoll (v->u.number.r, &end, 10);
+  if (errno == ERANGE || *end != '\0' || n < min || n > max)
+    return oci_fail (c, "integer %s out of range [%" PRId64 ", %" PRId64 "]", v->u.number.r, min, max);
+  *out = n;
+  return 0;
+}
+
+int
+oci_val_uint (struct oci_pctx *c, yajl_val v, uint64_t max, uint64_t *out)
+{
+  unsigned long long n;
+  char *end;
+  const char *r;
+  if (v == NULL || !YAJL_IS_NUMBER (v) || !number_is_integral (v->u.number.r))
+    return oci_fail (c, "expected integer");
+  r = v->u.number.r;
+  if (r[0] == '-')
+    {
+      /* "-0" is zero; anything else negative is out of range. */
+      if (strspn (r + 1, "0") == strlen (r + 1) && r[1] != '\0')
+        {
+          *out = 0;
+          return 0;
+        }
+      return oci_fail (c, "integer %s out of range [0, %" PRIu64 "]", r, max);
+    }
+  errno = 0;
+  n = strtoull (r, &end, 10);
+  if (errno == ERANGE || *end != '\0' || n > max)
+    return oci_fail (c, "integer %s out of range [0, %" PRIu64 "]", r, max);
+  *out = n;
+  return 0;
+}
+
+int
+oci_val_strv (struct oci_pctx *c, yajl_val v, char ***out, size_t *len)
+{
+  size_t i, n;
+  char **arr;
+  if (oci_expect_array (c, v) < 0)
+    return -1;
+  oci_strv_free (*out, *len);
+  n = v->u.array.len;
+  arr = oci_array_alloc (n, sizeof (char *));
+  *out = arr;
+  *len = n;
+  for (i = 0; i < n; i++)
+    {
+      size_t saved = oci_path_index (c, i);
+      if (oci_val_str (c, v->u.array.values[i], &arr[i]) < 0)
+        return -1;
+      oci_path_restore (c, saved);
+    }
+  return 0;
+}
+
+struct key_pos
+{
+  const char *key;
+  size_t pos;
+};
+
+static int
+key_pos_cmp (const void *a, const void *b)
+{
+  const struct key_pos *x = a, *y = b;
+  int r = strcmp (x->key, y->key);
+  if (r)
+    return r;
+  return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+int
+oci_val_map (struct oci_pctx *c, yajl_val v, struct oci_string_map *m)
+{
+  size_t i, n;
+  struct key_pos *sorted;
+  size_t *value_from; /* for each entry: index of the value to keep, or SIZE_MAX if dropped */
+
+  if (oci_expect_object (c, v) < 0)
+    return -1;
+  n = v->u.object.len;
+  for (i = 0; i < n; i++)
+    {
+      yajl_val val = v->u.object.values[i];
+      if (val == NULL || !YAJL_IS_STRING (val))
+        {
+          size_t saved = oci_path_key (c, v->u.object.keys[i]);
+          oci_fail (c, "expected string");
+          oci_path_restore (c, saved);
+          return -1;
+        }
+    }
+  oci_string_map_clear (m);
+  if (n == 0)
+    return 0;
+  /* Repeated keys: the last value wins at the first key's position.  Sort
+     instead of pairwise compare so huge maps stay O(n log n). */
+  sorted = oci_array_alloc (n, sizeof *sorted);
+  value_from = oci_array_alloc (n, sizeof *value_from);
+  for (i = 0; i < n; i++)
+    {
+      sorted[i].key = v->u.object.keys[i];
+      sorted[i].pos = i;
+      value_from[i] = SIZE_MAX;
+    }
+  qsort (sorted, n, sizeof *sorted, key_pos_cmp);
+  for (i = 0; i < n;)
+    {
+      size_t j = i;
+      while (j + 1 < n && strcmp (sorted[j + 1].key, sorted[i].key) == 0)
+        j++;
+      value_from[sorted[i].pos] = sorted[j].pos;
+      i = j + 1;
+    }
+  m->keys = oci_array_alloc (n, sizeof (char *));
+  m->values = oci_array_alloc (n, sizeof (char *));
+  for (i = 0; i < n; i++)
+    if (value_from[i] != SIZE_MAX)
+      {
+        m->keys[m->len] = oci_xstrdup (v->u.object.keys[i]);
+        m->values[m->len] = oci_xstrdup (v->u.object.values[value_from[i]]->u.string);
+        m->len++;
+      }
+  free (sorted);
+  free (value_from);
+  return 0;
+}
+
+/* Common prologue of the obj[key] readers: look up, extend the path. */
+#define GET_PROLOGUE(c, obj, key, v, saved)                                                                   \
+  yajl_val v = oci_obj_get (obj, key);                                                                      \
+  size_t saved;                                                                                             \
+  if (v == NULL)                                                                                            \
+    return 0;                                                                                               \
+  saved = oci_path_key (c, key)
+
+int
+oci_get_str (struct oci_pctx *c, yajl_val obj, const char *key, char **out)
+{
+  GET_PROLOGUE (c, obj, key, v, saved);
+  if (oci_val_str (c, v, out) < 0)
+    return -1;
+  oci_path_restore (c, saved);
+  return 1;
+}
+
+int
+oci_get_bool (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, bool *out)
+{
+  GET_PROLOGUE (c, obj, key, v, saved);
+  if (!YAJL_IS_TRUE (v) && !YAJL_IS_FALSE (v))
+    return oci_fail (c, "expected boolean");
+  *out = YAJL_IS_TRUE (v);
+  if (has)
+    *has = true;
+  oci_path_restore (c, saved);
+  return 1;
+}
+
+int
+oci_get_int (struct oci_pctx *c, yajl_val obj, const char *key, int64_t min, int64_t max, bool *has,
+             int64_t *out)
+{
+  GET_PROLOGUE (c, obj, key, v, saved);
+  if (oci_val_int (c, v, min, max, out) < 0)
+    return -1;
+  if (has)
+    *has = true;
+  oci_path_restore (c, saved);
+  return 1;
+}
+
+int
+oci_get_uint (struct oci_pctx *c, yajl_val obj, const char *key, uint64_t max, bool *has, uint64_t *out)
+{
+  GET_PROLOGUE (c, obj, key, v, saved);
+  if (oci_val_uint (c, v, max, out) < 0)
+    return -1;
+  if (has)
+    *has = true;
+  oci_path_restore (c, saved);
+  return 1;
+}
+
+int
+oci_get_i32 (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, int32_t *out)
+{
+  int64_t t;
+  int r = oci_get_int (c, obj, key, INT32_MIN, INT32_MAX, has, &t);
+  if (r > 0)
+    *out = (int32_t) t;
+  return r;
+}
+
+int
+oci_get_u32 (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, uint32_t *out)
+{
+  uint64_t t;
+  int r = oci_get_uint (c, obj, key, UINT32_MAX, has, &t);
+  if (r > 0)
+    *out = (uint32_t) t;
+  return r;
+}
+
+int
+oci_get_u16 (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, uint16_t *out)
+{
+  uint64_t t;
+  int r = oci_get_uint (c, obj, key, UINT16_MAX, has, &t);
+  if (r > 0)
+    *out = (uint16_t) t;
+  return r;
+}
+
+int
+oci_get_i64 (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, int64_t *out)
+{
+  return oci_get_int (c, obj, key, INT64_MIN, INT64_MAX, has, out);
+}
+
+int
+oci_get_u64 (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, uint64_t *out)
+{
+  return oci_get_uint (c, obj, key, UINT64_MAX, has, out);
+}
+
+int
+oci_get_strv (struct oci_pctx *c, yajl_val obj, const char *key, char ***out, size_t *len)
+{
+  GET_PROLOGUE (c, obj, key, v, saved);
+  if (oci_val_strv (c, v, out, len) < 0)
+    return -1;
+  oci_path_restore (c, saved);
+  return 1;
+}
+
+int
+oci_get_map (struct oci_pctx *c, yajl_val obj, const char *key, struct oci_string_map *m)
+{
+  GET_PROLOGUE (c, obj, key, v, saved);
+  if (oci_val_map (c, v, m) < 0)
+    return -1;
+  oci_path_restore (c, saved);
+  return 1;
+}
+
+int
+oci_get_array (struct oci_pctx *c, yajl_val obj, const char *key, yajl_val *out)
+{
+  GET_PROLOGUE (c, obj, key, v, saved);
+  if (oci_expect_array (c, v) < 0)
+    return -1;
+  *out = v;
+  oci_path_restore (c, saved);
+  return 1;
+}
+
+int
+oci_get_object (struct oci_pctx *c, yajl_val obj, const char *key, yajl_val *out)
+{
+  GET_PROLOGUE (c, obj, key, v, saved);
+  if (oci_expect_object (c, v) < 0)
+    return -1;
+  *out = v;
+  oci_path_restore (c, saved);
+  return 1;
+}
+
+/* ======================= string maps ======================= */
+
+const char *
+oci_string_map_get (const struct oci_string_map *m, const char *key)
+{
+  size_t i;
+  if (m == NULL || key == NULL)
+    return NULL;
+  for (i = 0; i < m->len; i++)
+    if (strcmp (m->keys[i], key) == 0)
+      return m->values[i];
+  return NULL;
+}
+
+void
+oci_string_map_append (struct oci_string_map *m, const char *key, const char *value)
+{
+  /* Exact-size realloc: maps may come from callers that sized the arrays
+     themselves, so no hidden capacity is assumed. */
+  size_t n = m->len;
+  m->keys = oci_xrealloc (m->keys, (n + 1) * sizeof (char *));
+  m->values = oci_xrealloc (m->values, (n + 1) * sizeof (char *));
+  m->keys[n] = oci_xstrdup (key);
+  m->values[n] = oci_xstrdup (value ? value : "");
+  m->len = n + 1;
+}
+
+void
+oci_string_map_set (struct oci_string_map *m, const char *key, const char *value)
+{
+  size_t i;
+  if (m == NULL || key == NULL)
+    return;
+  for (i = 0; i < m->len; i++)
+    if (strcmp (m->keys[i], key) == 0)
+      {
+        char *nv = oci_xstrdup (value ? value : "");
+        free (m->values[i]);
+        m->values[i] = nv;
+        return;
+      }
+  oci_string_map_append (m, key, value);
+}
+
+void
+oci_string_map_clear (struct oci_string_map *m)
+{
+  oci_strv_free (m->keys, m->len);
+  oci_strv_free (m->values, m->len);
+  m->keys = NULL;
+  m->values = NULL;
+  m->len = 0;
+}
+
+/* ======================= generation ======================= */
+
+yajl_gen
+oci_gen_new (bool pretty)
+{
+  yajl_gen g = yajl_gen_alloc (NULL);
+  if (g == NULL)
+    return NULL;
+  if (pretty)
+    {
+      yajl_gen_config (g, yajl_gen_beautify, 1);
+      yajl_gen_config (g, yajl_gen_indent_string, "\t");
+    }
+  return g;
+}
+
+char *
+oci_gen_finish (yajl_gen g)
+{
+  const unsigned char *buf;
+  size_t len;
+  char *out = NULL;
+  if (g == NULL)
+    return NULL;
+  if (yajl_gen_get_buf (g, &buf, &len) == yajl_gen_status_ok)
+    {
+      out = malloc (len + 1);
+      if (out)
+        {
+          memcpy (out, buf, len);
+          out[len] = '\0';
+          /* beautified output ends with "\n" only sometimes: normalize to none */
+          while (len > 0 && out[len - 1] == '\n')
+            out[--len] = '\0';
+        }
+    }
+  yajl_gen_free (g);
+  return out;
+}
+
+void
+oci_gen_str (yajl_gen g, const char *s)
+{
+  if (s == NULL)
+    yajl_gen_null (g);
+  else
+    yajl_gen_string (g, (const unsigned char *) s, strlen (s));
+}
+
+void
+oci_gen_key (yajl_gen g, const char *k)
+{
+  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+}
+
+void
+oci_gen_kstr (yajl_gen g, const char *k, const char *s)
+{
+  if (s == NULL)
+    return;
+  oci_gen_key (g, k);
+  oci_gen_str (g, s);
+}
+
+void
+oci_gen_kbool (yajl_gen g, const char *k, bool b)
+{
+  oci_gen_key (g, k);
+  yajl_gen_bool (g, b);
+}
+
+void
+oci_gen_kint (yajl_gen g, const char *k, int64_t v)
+{
+  oci_gen_key (g, k);
+  yajl_gen_integer (g, v);
+}
+
+void
+oci_gen_uint (yajl_gen g, uint64_t v)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "%" PRIu64, v);
+  yajl_gen_number (g, buf, (size_t) n);
+}
+
+void
+oci_gen_kuint (yajl_gen g, const char *k, uint64_t v)
+{
+  oci_gen_key (g, k);
+  oci_gen_uint (g, v);
+}
+
+void
+oci_gen_strv (yajl_gen g, char *const *v, size_t n)
+{
+  size_t i;
+  yajl_gen_array_open (g);
+  for (i = 0; i < n; i++)
+    oci_gen_str (g, v[i]);
+  yajl_gen_array_close (g);
+}
+
+void
+oci_gen_kstrv (yajl_gen g, const char *k, char *const *v, size_t n)
+{
+  if (v == NULL && n == 0)
+    return;
+  oci_gen_key (g, k);
+  oci_gen_strv (g, v, n);
+}
+
+void
+oci_gen_map (yajl_gen g, const struct oci_string_map *m)
+{
+  size_t i;
+  yajl_gen_map_open (g);
+  for (i = 0; m && i < m->len; i++)
+    {
+      oci_gen_key (g, m->keys[i]);
+      oci_gen_str (g, m->values[i]);
+    }
+  yajl_gen_map_close (g);
+}
+
+void
+oci_gen_kmap (yajl_gen g, const char *k, const struct oci_string_map *m)
+{
+  if (m == NULL || m->len == 0)
+    return;
+  oci_gen_key (g, k);
+  oci_gen_map (g, m);
+}
+
+/* ======================= small documents ======================= */
+
+char *
+oci_json_log_record (const char *level, const char *msg, const char *time)
+{
+  yajl_gen g = oci_gen_new (false);
+  if (g == NULL)
+    return NULL;
+  yajl_gen_map_open (g);
+  oci_gen_kstr (g, "level", level ? level : "info");
+  oci_gen_kstr (g, "msg", msg ? msg : "");
+  oci_gen_kstr (g, "time", time);
+  yajl_gen_map_close (g);
+  return oci_gen_finish (g);
+}
+
+char **
+oci_json_parse_string_array (const char *json, size_t *len, const char *what, char **errmsg)
+{
+  struct oci_pctx c;
+  yajl_val tree;
+  char **out = NULL;
+  size_t n = 0;
+
+  if (errmsg)
+    *errmsg = NULL;
+  oci_pctx_init (&c, what);
+  tree = oci_tree_parse (&c, json, json ? strlen (json) : 0);
+  if (tree == NULL || oci_val_strv (&c, tree, &out, &n) < 0)
+    {
+      oci_strv_free (out, n);
+      out = NULL;
+      n = 0;
+    }
+  if (tree)
+    yajl_tree_free (tree);
+  oci_pctx_finish (&c, errmsg);
+  if (len)
+    *len = n;
+  return out;
+}
+
+char *
+oci_json_string_array (char *const *v, size_t n)
+{
+  yajl_gen g = oci_gen_new (false);
+  if (g == NULL)
+    return NULL;
+  oci_gen_strv (g, v, n);
+  return oci_gen_finish (g);
+}
+
+char *
+oci_json_int_array (const int *v, size_t n)
+{
+  size_t i;
+  yajl_gen g = oci_gen_new (false);
+  if (g == NULL)
+    return NULL;
+  yajl_gen_array_open (g);
+  for (i = 0; i < n; i++)
+    yajl_gen_integer (g, v[i]);
+  yajl_gen_array_close (g);
+  return oci_gen_finish (g);
+}
+
+/* ======================= jvalue ======================= */
+
+enum jtype
+{
+  J_NULL,
+  J_BOOL,
+  J_INT,
+  J_UINT,
+  J_DOUBLE,
+  J_STR,
+  J_ARRAY,
+  J_OBJECT
+};
+
+struct oci_jvalue
+{
+  enum jtype type;
+  bool b;
+  int64_t i;
+  uint64_t u;
+  double d;
+  char *s;
+  /* arrays and objects (keys only for objects) */
+  struct oci_jvalue **items;
+  char **keys;
+  size_t len;
+  size_t cap;
+};
+
+static struct oci_jvalue *
+jnew (enum jtype t)
+{
+  struct oci_jvalue *v = oci_xcalloc (1, sizeof *v);
+  v->type = t;
+  return v;
+}
+
+struct oci_jvalue *
+oci_jobject_new (void)
+{
+  return jnew (J_OBJECT);
+}
+
+struct oci_jvalue *
+oci_jarray_new (void)
+{
+  return jnew (J_ARRAY);
+}
+
+void
+oci_jvalue_free (struct oci_jvalue *v)
+{
+  size_t i;
+  if (v == NULL)
+    return;
+  for (i = 0; i < v->len; i++)
+    {
+      oci_jvalue_free (v->items[i]);
+      if (v->keys)
+        free (v->keys[i]);
+    }
+  free (v->items);
+  free (v->keys);
+  free (v->s);
+  free (v);
+}
+
+static void
+jpush (struct oci_jvalue *c, char *key, struct oci_jvalue *child)
+{
+  if (c->len == c->cap)
+    {
+      c->cap = c->cap ? c->cap * 2 : 8;
+      c->items = oci_xrealloc (c->items, c->cap * sizeof *c->items);
+      if (c->type == J_OBJECT)
+        c->keys = oci_xrealloc (c->keys, c->cap * sizeof *c->keys);
+    }
+  c->items[c->len] = child;
+  if (c->type == J_OBJECT)
+    c->keys[c->len] = key;
+  c->len++;
+}
+
+void
+oci_jobject_set (struct oci_jvalue *o, const char *key, struct oci_jvalue *child)
+{
+  size_t i;
+  if (o == NULL || o->type != J_OBJECT || key == NULL)
+    {
+      oci_jvalue_free (child);
+      return;
+    }
+  if (child == NULL)
+    child = jnew (J_NULL);
+  for (i = 0; i < o->len; i++)
+    if (strcmp (o->keys[i], key) == 0)
+      {
+        oci_jvalue_free (o->items[i]);
+        o->items[i] = child;
+        return;
+      }
+  jpush (o, oci_xstrdup (key), child);
+}
+
+static struct oci_jvalue *
+jstr (const char *s)
+{
+  struct oci_jvalue *v;
+  if (s == NULL)
+    return jnew (J_NULL);
+  v = jnew (J_STR);
+  v->s = oci_xstrdup (s);
+  return v;
+}
+
+void
+oci_jobject_set_str (struct oci_jvalue *o, const char *key, const char *value)
+{
+  oci_jobject_set (o, key, jstr (value));
+}
+
+void
+oci_jobject_set_int (struct oci_jvalue *o, const char *key, int64_t value)
+{
+  struct oci_jvalue *v = jnew (J_INT);
+  v->i = value;
+  oci_jobject_set (o, key, v);
+}
+
+void
+oci_jobject_set_uint (struct oci_jvalue *o, const char *key, uint64_t value)
+{
+  struct oci_jvalue *v = jnew (J_UINT);
+  v->u = value;
+  oci_jobject_set (o, key, v);
+}
+
+void
+oci_jobject_set_double (struct oci_jvalue *o, const char *key, double value)
+{
+  struct oci_jvalue *v = jnew (J_DOUBLE);
+  v->d = value;
+  oci_jobject_set (o, key, v);
+}
+
+void
+oci_jobject_set_bool (struct oci_jvalue *o, const char *key, bool value)
+{
+  struct oci_jvalue *v = jnew (J_BOOL);
+  v->b = value;
+  oci_jobject_set (o, key, v);
+}
+
+void
+oci_jarray_append (struct oci_jvalue *a, struct oci_jvalue *child)
+{
+  if (a == NULL || a->type != J_ARRAY)
+    {
+      oci_jvalue_free (child);
+      return;
+    }
+  jpush (a, NULL, child ? child : jnew (J_NULL));
+}
+
+void
+oci_jarray_append_str (struct oci_jvalue *a, const char *value)
+{
+  oci_jarray_append (a, jstr (value));
+}
+
+static void
+gen_double (yajl_gen g, double d)
+{
+  char buf[64];
+  if (!isfinite (d))
+    {
+      yajl_gen_null (g);
+      return;
+    }
+  /* Shortest of %.15g/%.17g that reads back exactly. */
+  snprintf (buf, sizeof buf, "%.15g", d);
+  if (strtod (buf, NULL) != d)
+    snprintf (buf, sizeof buf, "%.17g", d);
+  yajl_gen_number (g, buf, strlen (buf));
+}
+
+static void
+jgen (yajl_gen g, const struct oci_jvalue *v)
+{
+  size_t i;
+  switch (v->type)
+    {
+    case J_NULL:
+      yajl_gen_null (g);
+      break;
+    case J_BOOL:
+      yajl_gen_bool (g, v->b);
+      break;
+    case J_INT:
+      yajl_gen_integer (g, v->i);
+      break;
+    case J_UINT:
+      oci_gen_uint (g, v->u);
+      break;
+    case J_DOUBLE:
+      gen_double (g, v->d);
+      break;
+    case J_STR:
+      oci_gen_str (g, v->s);
+      break;
+    case J_ARRAY:
+      yajl_gen_array_open (g);
+      for (i = 0; i < v->len; i++)
+        jgen (g, v->items[i]);
+      yajl_gen_array_close (g);
+      break;
+    case J_OBJECT:
+      yajl_gen_map_open (g);
+      for (i = 0; i < v->len; i++)
+        {
+          oci_gen_key (g, v->keys[i]);
+          jgen (g, v->items[i]);
+        }
+      yajl_gen_map_close (g);
+      break;
+    }
+}
+
+char *
+oci_jvalue_to_json (const struct oci_jvalue *v, bool pretty)
+{
+  yajl_gen g;
+  if (v == NULL)
+    return NULL;
+  g = oci_gen_new (pretty);
+  if (g == NULL)
+    return NULL;
+  jgen (g, v);
+  return oci_gen_finish (g);
+}
+
+static struct oci_jvalue *
+jfrom_tree (yajl_val t)
+{
+  struct oci_jvalue *v;
+  size_t i;
+  if (t == NULL || YAJL_IS_NULL (t))
+    return jnew (J_NULL);
+  if (YAJL_IS_TRUE (t) || YAJL_IS_FALSE (t))
+    {
+      v = jnew (J_BOOL);
+      v->b = YAJL_IS_TRUE (t);
+      return v;
+    }
+  if (YAJL_IS_STRING (t))
+    return jstr (t->u.string);
+  if (YAJL_IS_NUMBER (t))
+    {
+      const char *r = t->u.number.r;
+      if (YAJL_IS_INTEGER (t))
+        {
+          v = jnew (J_INT);
+          v->i = t->u.number.i;
+          return v;
+        }
+      if (number_is_integral (r) && r[0] != '-')
+        {
+          char *end;
+          unsigned long long u;
+          errno = 0;
+          u = strtoull (r, &end, 10);
+          if (errno == 0 && *end == '\0')
+            {
+              v = jnew (J_UINT);
+              v->u = u;
+              return v;
+            }
+        }
+      v = jnew (J_DOUBLE);
+      v->d = strtod (r, NULL);
+      return v;
+    }
+  if (YAJL_IS_ARRAY (t))
+    {
+      v = jnew (J_ARRAY);
+      for (i = 0; i < t->u.array.len; i++)
+        jpush (v, NULL, jfrom_tree (t->u.array.values[i]));
+      return v;
+    }
+  v = jnew (J_OBJECT);
+  for (i = 0; i < t->u.object.len; i++)
+    jpush (v, oci_xstrdup (t->u.object.keys[i]), jfrom_tree (t->u.object.values[i]));
+  return v;
+}
+
+struct oci_jvalue *
+oci_jvalue_parse (const char *json, size_t len, char **errmsg)
+{
+  struct oci_pctx c;
+  struct oci_jvalue *v = NULL;
+  yajl_val tree;
+  if (errmsg)
+    *errmsg = NULL;
+  oci_pctx_init (&c, "JSON");
+  tree = oci_tree_parse (&c, json, len);
+  if (tree)
+    {
+      v = jfrom_tree (tree);
+      yajl_tree_free (tree);
+    }
+  oci_pctx_finish (&c, errmsg);
+  return v;
+}
+
+const struct oci_jvalue *
+oci_jobject_get (const struct oci_jvalue *o, const char *key)
+{
+  size_t i;
+  if (o == NULL || o->type != J_OBJECT || key == NULL)
+    return NULL;
+  for (i = o->len; i > 0; i--)
+    if (strcmp (o->keys[i - 1], key) == 0)
+      return o->items[i - 1];
+  return NULL;
+}
+
+const char *
+oci_jvalue_str (const struct oci_jvalue *v)
+{
+  return (v && v->type == J_STR) ? v->s : NULL;
+}
+
+bool
+oci_jvalue_int (const struct oci_jvalue *v, int64_t *out)
+{
+  if (v == NULL)
+    return false;
+  switch (v->type)
+    {
+    case J_INT:
+      *out = v->i;
+      return true;
+    case J_UINT:
+      if (v->u > (uint64_t) INT64_MAX)
+        return false;
+      *out = (int64_t) v->u;
+      return true;
+    case J_DOUBLE:
+      /* integral doubles such as 1e3 still count */
+      /* range first so the cast is defined; no libm needed */
+      if (!(v->d >= -9223372036854775808.0 && v->d < 9223372036854775808.0) || (double) (int64_t) v->d != v->d)
+        return false;
+      *out = (int64_t) v->d;
+      return true;
+    default:
+      return false;
+    }
+}
+
+bool
+oci_jvalue_bool (const struct oci_jvalue *v, bool *out)
+{
+  if (v == NULL || v->type != J_BOOL)
+    return false;
+  *out = v->b;
+  return true;
+}
+
+size_t
+oci_jarray_len (const struct oci_jvalue *a)
+{
+  return (a && a->type == J_ARRAY) ? a->len : 0;
+}
+
+const struct oci_jvalue *
+oci_jarray_get (const struct oci_jvalue *a, size_t i)
+{
+  return (a && a->type == J_ARRAY && i < a->len) ? a->items[i] : NULL;
+}
+
+size_t
+oci_jobject_len (const struct oci_jvalue *o)
+{
+  return (o && o->type == J_OBJECT) ? o->len : 0;
+}
+
+const char *
+oci_jobject_key_at (const struct oci_jvalue *o, size_t i)
+{
+  return (o && o->type == J_OBJECT && i < o->len) ? o->keys[i] : NULL;
+}
+
+const struct oci_jvalue *
+oci_jobject_value_at (const struct oci_jvalue *o, size_t i)
+{
+  return (o && o->type == J_OBJECT && i < o->len) ? o->items[i] : NULL;
+}

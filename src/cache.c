@@ -1,0 +1,23 @@
+/* jitrun cache - manage the just-in-time extension cache. */
+#define _GNU_SOURCE
+#include <config.h>
+
+#include "cli.h"
+#include "libjitrun/extcache/extcache.h"
+#include "libjitrun/log.h"
+
+int
+jr_cache_command (const struct jr_global *g, int argc, char **argv)
+{
+  cleanup_error jr_error_t err = NULL;
+  int ret;
+
+  /* argv[0] is "cache" */
+  ret = jr_extcache_cli (jr_extcache_dir (g->cache_dir), argc - 1, argv + 1, &err);
+  if (ret < 0)
+    {
+      jr_log_error_final (err);
+      return err && err->exit_code ? err->exit_code : 1;
+    }
+  return ret;
+}

@@ -1,0 +1,662 @@
+/* jitrun extension cache - the lifecycle glue and the `cache` CLI.
+ *
+ * Locking protocol on locks/<key>.lock (flock, so a dead holder releases
+ * it): a create takes LOCK_SH to check for the entry and, on a hit, to
+ * record its use and mount it; on a miss it takes LOCK_EX, checks again
+ * (someone may have built it meanwhile) and bootstraps.  Concurrent
+ * creates of one key thus queue behind one bootstrap; if it fails or its
+ * jitrun dies, the next one in line takes over.  gc/rm take LOCK_EX
+ * without waiting, so they never remove a layer being mounted. */
+#define _GNU_SOURCE
+#include <config.h>
+#include "extcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "key.h"
+#include "libjitrun/log.h"
+#include "libjitrun/utils.h"
+#include "snapshot.h"
+#include "store.h"
+
+/* Overlay options of a container's own upper: disposable, so volatile
+   (no syncs: ~6 ms saved per lifecycle); index off because the lower
+   stack is not fixed across mounts. */
+#define CONTAINER_OVERLAY_OPTS "volatile,index=off,metacopy=off"
+/* The staging overlay's upper becomes a layer: it must be self-contained
+   (no redirects or metacopy pointing into the lower).  volatile is fine:
+   the commit syncs the upper's filesystem itself and a staging upper is
+   never mounted as an upper again. */
+#define STAGING_OVERLAY_OPTS "volatile,redirect_dir=off,metacopy=off,index=off,xino=off"
+
+const char *
+jr_extcache_dir (const char *cli_cache_dir)
+{
+  const char *env;
+
+  if (cli_cache_dir != NULL && *cli_cache_dir != '\0')
+    return cli_cache_dir;
+  env = getenv ("JITRUN_CACHE_DIR");
+  if (env != NULL && *env != '\0')
+    return env;
+  return JR_EXTCACHE_DEFAULT_DIR;
+}
+
+bool
+jr_extcache_wanted (const struct oci_spec *spec)
+{
+  const char *mode;
+
+  if (spec == NULL || oci_string_map_get (&spec->annotations, JR_EC_ANN_BOOTSTRAP) == NULL)
+    return false;
+  mode = oci_string_map_get (&spec->annotations, JR_EC_ANN_MODE);
+  return mode == NULL || strcmp (mode, "off") != 0;
+}
+
+static int
+open_dir_at (int dfd, const char *path, jr_error_t *err)
+{
+  int fd = openat (dfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0)
+    return jr_error (err, errno, "open `%s` in the cache", path);
+  return fd;
+}
+
+/* The container's overlay: [layer (if any), original rootfs] + its own
+   upper, mounted over rootfd's path. */
+static int
+mount_container_overlay (const struct jr_extcache_ctx *ctx, int cachefd, int rootfd, const char *key,
+                         jr_error_t *err)
+{
+  cleanup_free char *layer = key ? xasprintf ("layers/%s/layer", key) : NULL;
+  cleanup_close int cfd = -1;
+  cleanup_close int layerfd = -1;
+  cleanup_close int upperfd = -1;
+  cleanup_close int workfd = -1;
+  int lowers[2];
+  size_t n = 0;
+
+  cfd = jr_ec_container_dir_create (cachefd, ctx->container_id, key, err);
+  if (cfd < 0)
+    return -1;
+  upperfd = open_dir_at (cfd, "upper", err);
+  workfd = open_dir_at (cfd, "work", err);
+  if (upperfd < 0 || workfd < 0)
+    return -1;
+  if (key)
+    {
+      layerfd = open_dir_at (cachefd, layer, err);
+      if (layerfd < 0)
+        return -1;
+      lowers[n++] = layerfd;
+    }
+  lowers[n++] = rootfd;
+  return jr_ec_mount_overlay (ctx->rootfs, lowers, n, upperfd, workfd,
+                              ctx->in_userns ? CONTAINER_OVERLAY_OPTS ",userxattr" : CONTAINER_OVERLAY_OPTS,
+                              err);
+}
+
+static void
+discard_staging (int cachefd, const char *name)
+{
+  cleanup_free char *dir = xasprintf ("staging/%s", name);
+
+  jr_rm_rf_at (cachefd, dir, NULL);
+}
+
+/* Miss in rw mode, with the key locked LOCK_EX: bootstrap on a staging
+   overlay, then commit. */
+static int
+build_layer (const struct jr_extcache_ctx *ctx, const struct jr_ec_config *cfg, const struct jr_ec_key *key,
+             int cachefd, int rootfd, jr_error_t *err)
+{
+  cleanup_free char *name = NULL;
+  cleanup_free char *mnt = NULL;
+  cleanup_close int sfd = -1;
+  cleanup_close int upperfd = -1;
+  cleanup_close int workfd = -1;
+  int64_t t0 = jr_now_ns (), t1;
+  int ret;
+
+  /* leftovers of a bootstrap whose jitrun was killed: we hold the key lock,
+     so they are all stale */
+  jr_ec_staging_clean (cachefd, key->key, NULL);
+  if (jr_ec_staging_create (cachefd, key->key, &name, err) < 0)
+    goto fail;
+  mnt = xasprintf ("%s/staging/%s/mnt", ctx->cache_dir, name);
+  {
+    cleanup_free char *dir = xasprintf ("staging/%s", name);
+    sfd = openat (cachefd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (sfd < 0)
+      {
+        jr_error (err, errno, "open staging dir `%s`", dir);
+        goto fail;
+      }
+  }
+  upperfd = open_dir_at (sfd, "layer", err);
+  workfd = open_dir_at (sfd, "work", err);
+  if (upperfd < 0 || workfd < 0)
+    goto fail;
+  if (jr_ec_mount_overlay (mnt, &rootfd, 1, upperfd, workfd, STAGING_OVERLAY_OPTS, err) < 0)
+    goto fail;
+
+  jr_info ("extcache: miss for %s %s (key %.12s): running the bootstrap", cfg->app, cfg->version, key->key);
+  ret = jr_ec_bootstrap_run (ctx, cfg, mnt, err);
+  t1 = jr_now_ns ();
+  if (umount2 (mnt, 0) < 0 && umount2 (mnt, MNT_DETACH) < 0 && ret == 0)
+    {
+      jr_error (err, errno, "unmount the staging overlay `%s`", mnt);
+      goto fail;
+    }
+  if (ret < 0)
+    goto fail;
+  jr_info ("extcache: bootstrap of %s %s finished in %.3f s", cfg->app, cfg->version, (t1 - t0) / 1e9);
+
+  {
+    cleanup_close int layerfd = openat (sfd, "layer", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (layerfd >= 0)
+      jr_ec_tidy_mount_points (ctx->spec, layerfd, rootfd);
+  }
+  if (jr_ec_commit (cachefd, name, cfg, key, (t1 - t0) / 1e9, err) < 0)
+    goto fail;
+  jr_info ("extcache: committed layer %.12s in %.3f s", key->key, (jr_now_ns () - t1) / 1e9);
+  return 0;
+
+fail:
+  if (name)
+    discard_staging (cachefd, name);
+  return -1;
+}
+
+/* Miss in ro mode: the bootstrap runs right on the container's own
+   overlay and its result lives and dies with the container. */
+static int
+run_uncached (const struct jr_extcache_ctx *ctx, const struct jr_ec_config *cfg, int cachefd, int rootfd,
+              jr_error_t *err)
+{
+  jr_info ("extcache: miss for %s %s in mode ro: running the bootstrap without caching it", cfg->app,
+           cfg->version);
+  if (mount_container_overlay (ctx, cachefd, rootfd, NULL, err) < 0)
+    goto fail;
+  if (jr_ec_bootstrap_run (ctx, cfg, ctx->rootfs, err) < 0)
+    {
+      umount2 (ctx->rootfs, MNT_DETACH);
+      goto fail;
+    }
+  return 0;
+
+fail:
+  jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
+  return -1;
+}
+
+int
+jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record, jr_error_t *err)
+{
+  struct jr_ec_config cfg;
+  struct jr_ec_key key;
+  cleanup_close int rootfd = -1;
+  cleanup_close int cachefd = -1;
+  int64_t t0 = jr_now_ns ();
+  int ret = -1;
+
+  *record = NULL;
+  if (jr_ec_config_parse (&ctx->spec->annotations, &cfg, err) < 0)
+    return -1;
+  if (cfg.mode == JR_EC_MODE_OFF)
+    {
+      jr_ec_config_free (&cfg);
+      return 0;
+    }
+  rootfd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    {
+      jr_error (err, errno, "open rootfs `%s`", ctx->rootfs);
+      goto out_cfg;
+    }
+  if (jr_ec_key_compute (&cfg, ctx->spec, rootfd, &key, err) < 0)
+    goto out_cfg;
+  cachefd = jr_ec_store_open (ctx->cache_dir, err);
+  if (cachefd < 0)
+    goto out;
+
+  for (;;)
+    {
+      cleanup_close int lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_SH, err);
+      if (lockfd < 0)
+        goto out;
+      if (jr_ec_store_has (cachefd, key.key))
+        {
+          /* hit: no O(layer) work here, only the overlay mount */
+          if (mount_container_overlay (ctx, cachefd, rootfd, key.key, err) < 0)
+            {
+              jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
+              goto out;
+            }
+          jr_ec_store_touch (cachefd, key.key);
+          jr_debug ("extcache: hit %.12s for %s %s in %.3f ms", key.key, cfg.app, cfg.version,
+                    (jr_now_ns () - t0) / 1e6);
+          *record = xstrdup (key.key);
+          ret = 0;
+          goto out;
+        }
+      if (cfg.mode == JR_EC_MODE_RO)
+        {
+          close (jr_steal_fd (lockfd));
+          if (run_uncached (ctx, &cfg, cachefd, rootfd, err) < 0)
+            goto out;
+          *record = xstrdup ("-");
+          ret = 0;
+          goto out;
+        }
+      close (jr_steal_fd (lockfd));
+      lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_EX, err);
+      if (lockfd < 0)
+        goto out;
+      /* whoever held the lock before us may have committed it */
+      if (!jr_ec_store_has (cachefd, key.key))
+        {
+          if (build_layer (ctx, &cfg, &key, cachefd, rootfd, err) < 0)
+            goto out;
+        }
+      /* go on as a hit; LOCK_EX still excludes gc, so mount right away */
+      if (mount_container_overlay (ctx, cachefd, rootfd, key.key, err) < 0)
+        {
+          jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
+          goto out;
+        }
+      jr_ec_store_touch (cachefd, key.key);
+      *record = xstrdup (key.key);
+      ret = 0;
+      goto out;
+    }
+
+out:
+  jr_ec_key_free (&key);
+out_cfg:
+  jr_ec_config_free (&cfg);
+  return ret;
+}
+
+int
+jr_extcache_container_delete (const char *cache_dir, const char *container_id, const char *record,
+                              jr_error_t *err)
+{
+  cleanup_close int cachefd = -1;
+
+  if (record == NULL || cache_dir == NULL)
+    return 0;
+  cachefd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cachefd < 0)
+    return errno == ENOENT ? 0 : jr_error (err, errno, "open cache dir `%s`", cache_dir);
+  if (jr_ec_container_dir_remove (cachefd, container_id, err) < 0)
+    return jr_error_wrap (err, "remove the extension cache dirs of `%s`", container_id);
+  return 0;
+}
+
+/* ---- `jitrun cache` ------------------------------------------------------ */
+
+static const char *
+meta_str (const struct jr_ec_entry *e, const char *field)
+{
+  const char *s = e->meta ? oci_jvalue_str (oci_jobject_get (e->meta, field)) : NULL;
+
+  return s ? s : "";
+}
+
+static char *
+fmt_time (int64_t t)
+{
+  struct tm tm;
+  char buf[64];
+  time_t tt = t;
+
+  gmtime_r (&tt, &tm);
+  strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return xstrdup (buf);
+}
+
+static char *
+fmt_size (int64_t size)
+{
+  static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+  double v = size;
+  int u = 0;
+
+  while (v >= 1024 && u < 4)
+    {
+      v /= 1024;
+      u++;
+    }
+  return u == 0 ? xasprintf ("%lld B", (long long) size) : xasprintf ("%.1f %s", v, units[u]);
+}
+
+/* meta.json plus what only the store knows */
+static struct oci_jvalue *
+entry_json (const struct jr_ec_entry *e)
+{
+  struct oci_jvalue *o = oci_jobject_new ();
+  cleanup_free char *last = fmt_time (e->last_used);
+  size_t i;
+
+  if (e->meta)
+    for (i = 0; i < oci_jobject_len (e->meta); i++)
+      {
+        const char *k = oci_jobject_key_at (e->meta, i);
+        const struct oci_jvalue *v = oci_jobject_value_at (e->meta, i);
+        const char *s = oci_jvalue_str (v);
+        int64_t n;
+        if (s)
+          oci_jobject_set_str (o, k, s);
+        else if (oci_jvalue_int (v, &n))
+          oci_jobject_set_int (o, k, n);
+      }
+  else
+    oci_jobject_set_str (o, "key", e->key);
+  oci_jobject_set_str (o, "lastUsed", last);
+  oci_jobject_set_bool (o, "inUse", e->in_use);
+  return o;
+}
+
+static int
+cmd_list (int cachefd, int argc, char **argv, jr_error_t *err)
+{
+  struct jr_ec_entry *v = NULL;
+  bool json = false;
+  size_t n = 0, i;
+  int k;
+
+  for (k = 1; k < argc; k++)
+    {
+      const char *fmt = NULL;
+      if (strcmp (argv[k], "--format") == 0 || strcmp (argv[k], "-f") == 0)
+        {
+          if (k + 1 >= argc)
+            return jr_error (err, 0, "cache list: %s needs a value", argv[k]);
+          fmt = argv[++k];
+        }
+      else if (jr_has_prefix (argv[k], "--format="))
+        fmt = argv[k] + 9;
+      else
+        return jr_error (err, 0, "cache list: unknown argument `%s`", argv[k]);
+      if (strcmp (fmt, "json") == 0)
+        json = true;
+      else if (strcmp (fmt, "table") != 0)
+        return jr_error (err, 0, "cache list: invalid format `%s`: expected table or json", fmt);
+    }
+  if (jr_ec_store_list (cachefd, &v, &n, err) < 0)
+    return -1;
+  if (json)
+    {
+      struct oci_jvalue *a = oci_jarray_new ();
+      cleanup_free char *s = NULL;
+      for (i = n; i-- > 0;)
+        oci_jarray_append (a, entry_json (&v[i]));
+      s = oci_jvalue_to_json (a, false);
+      oci_jvalue_free (a);
+      printf ("%s\n", s ? s : "[]");
+    }
+  else
+    {
+      printf ("%-12s  %-20s  %-12s  %-16s  %-10s  %10s  %-20s  %s\n", "ID", "APP", "VERSION", "OS", "ARCH",
+              "SIZE", "LAST USED", "IN USE");
+      /* most recently used first */
+      for (i = n; i-- > 0;)
+        {
+          cleanup_free char *os = xasprintf ("%s %s", meta_str (&v[i], "os"), meta_str (&v[i], "os.version"));
+          cleanup_free char *arch = *meta_str (&v[i], "variant")
+                                        ? xasprintf ("%s/%s", meta_str (&v[i], "architecture"),
+                                                     meta_str (&v[i], "variant"))
+                                        : xstrdup (meta_str (&v[i], "architecture"));
+          cleanup_free char *size = fmt_size (v[i].size);
+          cleanup_free char *last = fmt_time (v[i].last_used);
+          printf ("%-12.12s  %-20s  %-12s  %-16s  %-10s  %10s  %-20s  %s\n", v[i].key, meta_str (&v[i], "app"),
+                  meta_str (&v[i], "version"), os, arch, size, last, v[i].in_use ? "yes" : "no");
+        }
+    }
+  jr_ec_entries_free (v, n);
+  return 0;
+}
+
+static int
+cmd_inspect (int cachefd, int argc, char **argv, jr_error_t *err)
+{
+  struct jr_ec_entry *v = NULL;
+  size_t n = 0, i;
+  int k, ret = 0;
+
+  if (argc < 2)
+    return jr_error (err, 0, "cache inspect: missing entry id");
+  if (jr_ec_store_list (cachefd, &v, &n, err) < 0)
+    return -1;
+  for (k = 1; k < argc && ret == 0; k++)
+    {
+      cleanup_free char *key = NULL;
+      if (jr_ec_store_resolve (cachefd, argv[k], &key, err) < 0)
+        {
+          ret = -1;
+          break;
+        }
+      for (i = 0; i < n; i++)
+        if (strcmp (v[i].key, key) == 0)
+          {
+            struct oci_jvalue *o = entry_json (&v[i]);
+            cleanup_free char *s = oci_jvalue_to_json (o, true);
+            oci_jvalue_free (o);
+            printf ("%s\n", s ? s : "{}");
+          }
+    }
+  jr_ec_entries_free (v, n);
+  return ret;
+}
+
+static int
+cmd_rm (int cachefd, int argc, char **argv, jr_error_t *err)
+{
+  int k;
+
+  if (argc < 2)
+    return jr_error (err, 0, "cache rm: missing entry id");
+  for (k = 1; k < argc; k++)
+    {
+      cleanup_free char *key = NULL;
+      if (jr_ec_store_resolve (cachefd, argv[k], &key, err) < 0 || jr_ec_store_remove (cachefd, key, err) < 0)
+        return -1;
+      printf ("%s\n", key);
+    }
+  return 0;
+}
+
+static void
+clean_trash_and_locks (int cachefd)
+{
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  int fd;
+
+  jr_rm_rf_at (cachefd, "trash", NULL);
+  mkdirat (cachefd, "trash", 0700);
+  fd = openat (cachefd, "locks", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || (d = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  /* a lock file without an entry, that nobody holds, is stale */
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *key = NULL;
+      int lockfd;
+      if (!jr_has_suffix (de->d_name, ".lock"))
+        continue;
+      key = xstrndup (de->d_name, strlen (de->d_name) - 5);
+      if (jr_ec_store_has (cachefd, key))
+        continue;
+      lockfd = jr_ec_lock_key (cachefd, key, LOCK_EX | LOCK_NB, NULL);
+      if (lockfd < 0)
+        continue;
+      unlinkat (dirfd (d), de->d_name, 0);
+      close (lockfd);
+    }
+}
+
+static int
+cmd_gc (int cachefd, int argc, char **argv, jr_error_t *err)
+{
+  int64_t max_size = -1, max_age = -1;
+  struct jr_ec_entry *v = NULL;
+  cleanup_free bool *remove = NULL;
+  size_t n = 0, i;
+  int k, ret = 0;
+
+  for (k = 1; k < argc; k++)
+    {
+      const char *opt = argv[k], *val = NULL, *eq = strchr (argv[k], '=');
+      cleanup_free char *name = eq ? xstrndup (opt, eq - opt) : xstrdup (opt);
+      if (eq)
+        val = eq + 1;
+      else if (k + 1 < argc)
+        val = argv[++k];
+      if (val == NULL)
+        return jr_error (err, 0, "cache gc: %s needs a value", name);
+      if (strcmp (name, "--max-size") == 0)
+        {
+          if (jr_parse_size (val, &max_size, err) < 0)
+            return jr_error_wrap (err, "cache gc --max-size");
+        }
+      else if (strcmp (name, "--max-age") == 0)
+        {
+          if (jr_parse_duration (val, &max_age, err) < 0)
+            return jr_error_wrap (err, "cache gc --max-age");
+        }
+      else
+        return jr_error (err, 0, "cache gc: unknown argument `%s`", name);
+    }
+  jr_ec_staging_clean (cachefd, NULL, NULL);
+  clean_trash_and_locks (cachefd);
+  if (jr_ec_store_list (cachefd, &v, &n, err) < 0)
+    return -1;
+  remove = xmalloc0 ((n + 1) * sizeof (*remove));
+  jr_ec_gc_select (v, n, max_size, max_age, time (NULL), remove);
+  for (i = 0; i < n; i++)
+    if (remove[i])
+      {
+        jr_error_t e = NULL;
+        /* a create may have started using it since the listing: skip it */
+        if (jr_ec_store_remove (cachefd, v[i].key, &e) < 0)
+          {
+            jr_warn ("cache gc: %s", e->msg);
+            jr_error_free (&e);
+            continue;
+          }
+        printf ("removed %s\n", v[i].key);
+      }
+  jr_ec_entries_free (v, n);
+  return ret;
+}
+
+static int
+cmd_verify (int cachefd, int argc, char **argv, jr_error_t *err)
+{
+  struct jr_ec_entry *v = NULL;
+  size_t n = 0, i;
+  int k, bad = 0;
+  char **keys = NULL;
+  size_t nkeys = 0;
+
+  if (argc > 1)
+    {
+      keys = xmalloc0 (argc * sizeof (*keys));
+      for (k = 1; k < argc; k++)
+        if (jr_ec_store_resolve (cachefd, argv[k], &keys[nkeys++], err) < 0)
+          {
+            jr_strv_free (keys);
+            return -1;
+          }
+    }
+  else
+    {
+      if (jr_ec_store_list (cachefd, &v, &n, err) < 0)
+        return -1;
+      keys = xmalloc0 ((n + 1) * sizeof (*keys));
+      for (i = 0; i < n; i++)
+        keys[nkeys++] = xstrdup (v[i].key);
+      jr_ec_entries_free (v, n);
+    }
+  for (i = 0; i < nkeys; i++)
+    {
+      cleanup_free char *problem = NULL;
+      int r = jr_ec_verify (cachefd, keys[i], &problem, err);
+      if (r < 0)
+        {
+          jr_strv_free (keys);
+          return -1;
+        }
+      if (r == 1)
+        printf ("%s: ok\n", keys[i]);
+      else
+        {
+          printf ("%s: CORRUPTED: %s\n", keys[i], problem);
+          bad++;
+        }
+    }
+  jr_strv_free (keys);
+  return bad ? 1 : 0;
+}
+
+static const char cache_usage[] = "Usage: jitrun cache COMMAND\n"
+                                  "\n"
+                                  "Manage the just-in-time extension cache.\n"
+                                  "\n"
+                                  "Commands:\n"
+                                  "  list [--format table|json]   list the cached layers\n"
+                                  "  inspect ID...                print an entry's metadata (JSON)\n"
+                                  "  rm ID...                     remove entries not in use\n"
+                                  "  gc [--max-size SIZE] [--max-age DURATION]\n"
+                                  "                               remove stale leftovers, entries unused for\n"
+                                  "                               DURATION, then least recently used entries\n"
+                                  "                               until the cache is at most SIZE\n"
+                                  "  verify [ID...]               re-check layer content digests\n"
+                                  "\n"
+                                  "ID is a cache key or a unique prefix of one.\n";
+
+int
+jr_extcache_cli (const char *cache_dir, int argc, char **argv, jr_error_t *err)
+{
+  cleanup_close int cachefd = -1;
+  const char *cmd = argc > 0 ? argv[0] : NULL;
+
+  if (cmd == NULL || strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0 || strcmp (cmd, "help") == 0)
+    {
+      fputs (cache_usage, cmd ? stdout : stderr);
+      return cmd ? 0 : 1;
+    }
+  if (strcmp (cmd, "list") != 0 && strcmp (cmd, "ls") != 0 && strcmp (cmd, "inspect") != 0
+      && strcmp (cmd, "rm") != 0 && strcmp (cmd, "gc") != 0 && strcmp (cmd, "verify") != 0)
+    return jr_error (err, 0, "cache: unknown command `%s`", cmd);
+  cachefd = jr_ec_store_open (cache_dir, err);
+  if (cachefd < 0)
+    return -1;
+  if (strcmp (cmd, "list") == 0 || strcmp (cmd, "ls") == 0)
+    return cmd_list (cachefd, argc, argv, err);
+  if (strcmp (cmd, "inspect") == 0)
+    return cmd_inspect (cachefd, argc, argv, err);
+  if (strcmp (cmd, "rm") == 0)
+    return cmd_rm (cachefd, argc, argv, err);
+  if (strcmp (cmd, "gc") == 0)
+    return cmd_gc (cachefd, argc, argv, err);
+  return cmd_verify (cachefd, argc, argv, err);
+}

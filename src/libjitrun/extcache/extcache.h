@@ -1,0 +1,54 @@
+/* jitrun - the just-in-time extension cache: the module's whole public face.
+ *
+ * The container lifecycle calls it in exactly two places:
+ *  - jr_extcache_prepare_rootfs, in the container init while preparing the
+ *    rootfs (in the container's namespaces and cgroup, before the spec's
+ *    mounts and pivot_root);
+ *  - jr_extcache_container_delete, from `delete`.
+ * Everything else (key, store, bootstrap, snapshot/commit, gc) is private
+ * to src/libjitrun/extcache/.
+ */
+#ifndef JITRUN_EXTCACHE_H
+#define JITRUN_EXTCACHE_H
+
+#include <stdbool.h>
+#include "libjitrun/error.h"
+#include "oci_spec.h"
+
+#define JR_EXTCACHE_DEFAULT_DIR "/var/lib/jitrun/cache"
+
+/* --cache-dir, else $JITRUN_CACHE_DIR, else the default. Not malloc'ed. */
+const char *jr_extcache_dir (const char *cli_cache_dir);
+
+/* True when the spec asks for the feature (annotation run.jitrun.bootstrap
+   present and run.jitrun.mode != off).  Costs one annotation lookup: a
+   container without it pays nothing else. */
+bool jr_extcache_wanted (const struct oci_spec *spec);
+
+struct jr_extcache_ctx
+{
+  const char *cache_dir; /* from jr_extcache_dir */
+  const char *container_id;
+  const struct oci_spec *spec;
+  const char *rootfs; /* absolute path, already a private mount point */
+  bool in_userns;
+  const char *state_json; /* container state, for seccomp listeners */
+};
+
+/* Hit: mount overlay [layer, original rootfs] + a per-container upper on
+   `rootfs`.  Miss: bootstrap (single-flight per key), commit, then as a hit.
+   On success *record (malloc'ed, opaque) must be stored in the container
+   state and handed back to jr_extcache_container_delete.  Errors:
+   "bootstrap exited with N", "bootstrap timed out after S s", ... */
+int jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record, jr_error_t *err);
+
+/* Remove the container's own upper/work dirs and release its use of the
+   layer.  record may be NULL (nothing to do). */
+int jr_extcache_container_delete (const char *cache_dir, const char *container_id,
+                                  const char *record, jr_error_t *err);
+
+/* `jitrun cache ...` subcommands; argv as given after `cache`. Returns
+   the process exit code or <0 with err set. */
+int jr_extcache_cli (const char *cache_dir, int argc, char **argv, jr_error_t *err);
+
+#endif

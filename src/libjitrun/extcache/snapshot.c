@@ -1,0 +1,392 @@
+/* jitrun extension cache - commit and the layer content digest.
+ *
+ * Commit cost: one syncfs (unavoidable to make the layer durable) plus one
+ * pass over the layer for the content digest, which the data just written
+ * by the bootstrap usually still has in the page cache; the rest is O(1):
+ * one small file, one rename, one fsync. */
+#define _GNU_SOURCE
+#include <config.h>
+#include "snapshot.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "libjitrun/log.h"
+#include "libjitrun/utils.h"
+#include "oci_spec.h"
+
+/* overlay xattrs that change what a layer means when used as a lower */
+static const char *const overlay_xattrs[] = {
+  "trusted.overlay.opaque",
+  "trusted.overlay.whiteout",
+  "user.overlay.opaque",
+  "user.overlay.whiteout",
+};
+
+struct walk
+{
+  EVP_MD_CTX *md;
+  int64_t size;
+  int64_t files;
+  char buf[1 << 16];
+};
+
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static int
+sorted_names (int dfd, char ***names, size_t *n, jr_error_t *err)
+{
+  DIR *d;
+  struct dirent *de;
+  char **v = NULL;
+  size_t len = 0;
+  int fd = dup (dfd);
+
+  if (fd < 0)
+    return jr_error (err, errno, "dup");
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return jr_error (err, errno, "fdopendir");
+    }
+  rewinddir (d);
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      v = xrealloc (v, (len + 2) * sizeof (*v));
+      v[len++] = xstrdup (de->d_name);
+      v[len] = NULL;
+    }
+  closedir (d);
+  if (len > 0)
+    qsort (v, len, sizeof (*v), cmp_str);
+  *names = v;
+  *n = len;
+  return 0;
+}
+
+static void
+md_add (struct walk *w, const void *p, size_t n)
+{
+  if (EVP_DigestUpdate (w->md, p, n) != 1)
+    abort ();
+}
+
+static void
+md_addf (struct walk *w, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+md_addf (struct walk *w, const char *fmt, ...)
+{
+  char *s = NULL;
+  va_list ap;
+  int n;
+
+  va_start (ap, fmt);
+  n = vasprintf (&s, fmt, ap);
+  va_end (ap);
+  if (n < 0)
+    abort ();
+  md_add (w, s, n + 1); /* the NUL separates records */
+  free (s);
+}
+
+static void
+hash_xattrs (struct walk *w, int dfd, const char *name)
+{
+  char path[JR_PROC_FD_PATH_MAX + 256 + 2];
+  char fdpath[JR_PROC_FD_PATH_MAX];
+  size_t i;
+
+  snprintf (path, sizeof (path), "%s/%s", jr_proc_fd_path (dfd, fdpath), name);
+  for (i = 0; i < sizeof (overlay_xattrs) / sizeof (overlay_xattrs[0]); i++)
+    {
+      char value[256];
+      ssize_t n = lgetxattr (path, overlay_xattrs[i], value, sizeof (value));
+      if (n < 0)
+        continue;
+      md_addf (w, "xattr %s %zd", overlay_xattrs[i], n);
+      md_add (w, value, n);
+    }
+}
+
+static int walk_dir (struct walk *w, int dfd, const char *prefix, jr_error_t *err);
+
+static int
+walk_entry (struct walk *w, int dfd, const char *prefix, const char *name, jr_error_t *err)
+{
+  cleanup_free char *rel = *prefix ? xasprintf ("%s/%s", prefix, name) : xstrdup (name);
+  struct stat st;
+  char type;
+
+  if (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return jr_error (err, errno, "stat `%s` in the layer", rel);
+  switch (st.st_mode & S_IFMT)
+    {
+    case S_IFREG:
+      type = 'f';
+      break;
+    case S_IFDIR:
+      type = 'd';
+      break;
+    case S_IFLNK:
+      type = 'l';
+      break;
+    case S_IFCHR:
+      type = 'c';
+      break;
+    case S_IFBLK:
+      type = 'b';
+      break;
+    case S_IFIFO:
+      type = 'p';
+      break;
+    default:
+      type = 's';
+      break;
+    }
+  w->files++;
+  md_addf (w, "%s", rel);
+  md_addf (w, "%c %o %u %u", type, (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid,
+           (unsigned) st.st_gid);
+  hash_xattrs (w, dfd, name);
+
+  if (type == 'f')
+    {
+      cleanup_close int fd = openat (dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+      int64_t total = 0;
+      if (fd < 0)
+        return jr_error (err, errno, "open `%s` in the layer", rel);
+      md_addf (w, "size %lld", (long long) st.st_size);
+      for (;;)
+        {
+          ssize_t n = read (fd, w->buf, sizeof (w->buf));
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            return jr_error (err, errno, "read `%s` in the layer", rel);
+          if (n == 0)
+            break;
+          md_add (w, w->buf, n);
+          total += n;
+        }
+      /* the file changed under us: the digest would describe nothing */
+      if (total != st.st_size)
+        return jr_error (err, 0, "`%s` in the layer changed while hashing it", rel);
+      w->size += total;
+    }
+  else if (type == 'l')
+    {
+      ssize_t n = readlinkat (dfd, name, w->buf, sizeof (w->buf));
+      if (n < 0)
+        return jr_error (err, errno, "readlink `%s` in the layer", rel);
+      md_addf (w, "target %zd", n);
+      md_add (w, w->buf, n);
+    }
+  else if (type == 'c' || type == 'b')
+    md_addf (w, "dev %u %u", major (st.st_rdev), minor (st.st_rdev));
+  else if (type == 'd')
+    {
+      cleanup_close int sub = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0)
+        return jr_error (err, errno, "open `%s` in the layer", rel);
+      md_addf (w, "dir");
+      if (walk_dir (w, sub, rel, err) < 0)
+        return -1;
+      md_addf (w, "end");
+    }
+  return 0;
+}
+
+static int
+walk_dir (struct walk *w, int dfd, const char *prefix, jr_error_t *err)
+{
+  char **names = NULL;
+  size_t n = 0, i;
+  int ret = 0;
+
+  if (sorted_names (dfd, &names, &n, err) < 0)
+    return jr_error_wrap (err, "list `%s` in the layer", *prefix ? prefix : "/");
+  for (i = 0; i < n && ret == 0; i++)
+    ret = walk_entry (w, dfd, prefix, names[i], err);
+  if (names)
+    jr_strv_free (names);
+  return ret;
+}
+
+int
+jr_ec_digest_tree (int dirfd, char digest[JR_EC_DIGEST_LEN], int64_t *size, int64_t *files, jr_error_t *err)
+{
+  static const char digits[] = "0123456789abcdef";
+  struct walk *w = xmalloc0 (sizeof (*w));
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0, i;
+  struct stat st;
+  int ret;
+
+  w->md = EVP_MD_CTX_new ();
+  if (w->md == NULL || EVP_DigestInit_ex (w->md, EVP_sha256 (), NULL) != 1)
+    abort ();
+  /* the root dir itself: its mode/owner and opaque flag matter too */
+  if (fstat (dirfd, &st) < 0)
+    ret = jr_error (err, errno, "stat the layer root");
+  else
+    {
+      md_addf (w, "jitrun-layer-digest-v1");
+      md_addf (w, "d %o %u %u", (unsigned) (st.st_mode & 07777), (unsigned) st.st_uid, (unsigned) st.st_gid);
+      hash_xattrs (w, dirfd, ".");
+      ret = walk_dir (w, dirfd, "", err);
+    }
+  if (ret == 0)
+    {
+      EVP_DigestFinal_ex (w->md, md, &mdlen);
+      memcpy (digest, "sha256:", 7);
+      for (i = 0; i < 32; i++)
+        {
+          digest[7 + 2 * i] = digits[md[i] >> 4];
+          digest[7 + 2 * i + 1] = digits[md[i] & 0xf];
+        }
+      digest[7 + 64] = '\0';
+      *size = w->size;
+      *files = w->files;
+    }
+  EVP_MD_CTX_free (w->md);
+  free (w);
+  return ret;
+}
+
+int
+jr_ec_commit (int cachefd, const char *staging_name, const struct jr_ec_config *cfg,
+              const struct jr_ec_key *key, double bootstrap_seconds, jr_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("staging/%s", staging_name);
+  cleanup_free char *dst = xasprintf ("layers/%s", key->key);
+  cleanup_free char *created = jr_rfc3339_now ();
+  cleanup_free char *json = NULL;
+  cleanup_close int sfd = -1;
+  cleanup_close int layerfd = -1;
+  cleanup_close int layersfd = -1;
+  char digest[JR_EC_DIGEST_LEN];
+  int64_t size = 0, files = 0, t0 = jr_now_ns ();
+  struct oci_jvalue *meta;
+  const char *delay;
+
+  sfd = openat (cachefd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (sfd < 0)
+    return jr_error (err, errno, "open staging dir `%s`", dir);
+  layerfd = openat (sfd, "layer", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (layerfd < 0)
+    return jr_error (err, errno, "open `%s/layer`", dir);
+  /* one sync for the whole layer, not an fsync per file */
+  if (syncfs (layerfd) < 0)
+    return jr_error (err, errno, "syncfs `%s/layer`", dir);
+  if (jr_ec_digest_tree (layerfd, digest, &size, &files, err) < 0)
+    return jr_error_wrap (err, "digest of the new layer");
+
+  meta = oci_jobject_new ();
+  oci_jobject_set_str (meta, "key", key->key);
+  oci_jobject_set_str (meta, "app", cfg->app);
+  oci_jobject_set_str (meta, "version", cfg->version);
+  oci_jobject_set_str (meta, "compat", cfg->compat_major ? "major" : "exact");
+  oci_jobject_set_str (meta, "versionKey", key->version_key);
+  oci_jobject_set_str (meta, "os", key->os_id);
+  oci_jobject_set_str (meta, "os.version", key->os_version);
+  oci_jobject_set_str (meta, "architecture", key->arch);
+  oci_jobject_set_str (meta, "variant", key->variant);
+  oci_jobject_set_str (meta, "created", created);
+  oci_jobject_set_double (meta, "bootstrapSeconds", bootstrap_seconds);
+  oci_jobject_set_int (meta, "size", size);
+  oci_jobject_set_int (meta, "fileCount", files);
+  oci_jobject_set_str (meta, "digest", digest);
+  oci_jobject_set_str (meta, "jitrunVersion", PACKAGE_VERSION);
+  json = oci_jvalue_to_json (meta, true);
+  oci_jvalue_free (meta);
+  if (json == NULL)
+    abort ();
+  if (jr_write_file_atomic_at (sfd, "meta.json", json, strlen (json), 0600, err) < 0)
+    return -1;
+  /* only layer/ and meta.json make an entry */
+  if (jr_rm_rf_at (sfd, "work", err) < 0 || jr_rm_rf_at (sfd, "mnt", err) < 0)
+    return -1;
+  unlinkat (sfd, "owner", 0);
+
+  delay = getenv (JR_EC_COMMIT_DELAY_ENV);
+  if (delay != NULL && atoi (delay) > 0)
+    sleep (atoi (delay));
+
+  /* the commit point: before it there is no entry, after it a complete one */
+  if (renameat (cachefd, dir, cachefd, dst) < 0)
+    return jr_error (err, errno, "commit cache entry `%s`", key->key);
+  layersfd = openat (cachefd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (layersfd < 0 || fsync (layersfd) < 0)
+    return jr_error (err, errno, "fsync the cache layers dir");
+  jr_debug ("extcache: committed %s (%lld bytes, %lld files) in %.3f s", key->key, (long long) size,
+            (long long) files, (jr_now_ns () - t0) / 1e9);
+  return 0;
+}
+
+int
+jr_ec_verify (int cachefd, const char *key, char **problem, jr_error_t *err)
+{
+  cleanup_free char *metapath = xasprintf ("layers/%s/meta.json", key);
+  cleanup_free char *layerpath = xasprintf ("layers/%s/layer", key);
+  cleanup_free char *json = NULL;
+  cleanup_free char *perr = NULL;
+  cleanup_close int layerfd = -1;
+  char digest[JR_EC_DIGEST_LEN];
+  int64_t size = 0, files = 0;
+  struct oci_jvalue *meta;
+  const char *want;
+  size_t len = 0;
+  int ret;
+
+  *problem = NULL;
+  if (jr_read_file_at (cachefd, metapath, &json, &len, err) < 0)
+    return -1;
+  meta = oci_jvalue_parse (json, len, &perr);
+  if (meta == NULL)
+    {
+      *problem = xasprintf ("meta.json is not valid JSON: %s", perr ? perr : "?");
+      return 0;
+    }
+  want = oci_jvalue_str (oci_jobject_get (meta, "digest"));
+  if (want == NULL)
+    {
+      *problem = xstrdup ("meta.json has no digest");
+      oci_jvalue_free (meta);
+      return 0;
+    }
+  layerfd = openat (cachefd, layerpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (layerfd < 0)
+    {
+      *problem = xasprintf ("layer dir missing: %s", strerror (errno));
+      oci_jvalue_free (meta);
+      return 0;
+    }
+  if (jr_ec_digest_tree (layerfd, digest, &size, &files, err) < 0)
+    {
+      oci_jvalue_free (meta);
+      return -1;
+    }
+  ret = strcmp (digest, want) == 0;
+  if (!ret)
+    *problem = xasprintf ("content digest %s, expected %s", digest, want);
+  oci_jvalue_free (meta);
+  return ret;
+}

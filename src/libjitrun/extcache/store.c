@@ -1,0 +1,429 @@
+/* jitrun extension cache - the on-disk store.  See store.h for the layout. */
+#define _GNU_SOURCE
+#include <config.h>
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libjitrun/utils.h"
+
+static const char *const subdirs[] = { "layers", "staging", "locks", "containers", "trash" };
+
+int
+jr_ec_store_open (const char *cache_dir, jr_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+  size_t i;
+
+  if (stat (cache_dir, &st) < 0)
+    {
+      if (errno != ENOENT)
+        return jr_error (err, errno, "stat cache dir `%s`", cache_dir);
+      if (jr_mkdir_p_at (AT_FDCWD, cache_dir, 0700, err) < 0)
+        return jr_error_wrap (err, "create cache dir `%s`", cache_dir);
+      /* mkdir honours the umask and may have created parents: pin ours */
+      if (chmod (cache_dir, 0700) < 0)
+        return jr_error (err, errno, "chmod cache dir `%s`", cache_dir);
+    }
+  fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return jr_error (err, errno, "open cache dir `%s`", cache_dir);
+  for (i = 0; i < sizeof (subdirs) / sizeof (subdirs[0]); i++)
+    if (mkdirat (fd, subdirs[i], 0700) < 0 && errno != EEXIST)
+      return jr_error (err, errno, "create `%s/%s`", cache_dir, subdirs[i]);
+  return jr_steal_fd (fd);
+}
+
+/* Keys are hex digests and ids come from the runtime; still refuse
+   anything that could walk out of the cache. */
+static bool
+safe_name (const char *s)
+{
+  return *s != '\0' && strchr (s, '/') == NULL && strcmp (s, ".") != 0 && strcmp (s, "..") != 0;
+}
+
+int
+jr_ec_lock_key (int cachefd, const char *key, int op, jr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("locks/%s.lock", key);
+
+  if (!safe_name (key))
+    return jr_error (err, EINVAL, "invalid cache key `%s`", key);
+  for (;;)
+    {
+      cleanup_close int fd = -1;
+      struct stat st_fd, st_path;
+      int r;
+
+      fd = openat (cachefd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd < 0)
+        return jr_error (err, errno, "open lock `%s`", path);
+      do
+        r = flock (fd, op);
+      while (r < 0 && errno == EINTR);
+      if (r < 0)
+        {
+          if (errno == EWOULDBLOCK && (op & LOCK_NB))
+            return -EWOULDBLOCK;
+          return jr_error (err, errno, "lock `%s`", path);
+        }
+      /* gc may have unlinked the file while we waited: a lock on an
+         unlinked inode excludes nobody, so start over. */
+      if (fstat (fd, &st_fd) == 0 && fstatat (cachefd, path, &st_path, AT_SYMLINK_NOFOLLOW) == 0
+          && st_fd.st_ino == st_path.st_ino && st_fd.st_dev == st_path.st_dev)
+        return jr_steal_fd (fd);
+    }
+}
+
+bool
+jr_ec_store_has (int cachefd, const char *key)
+{
+  cleanup_free char *path = xasprintf ("layers/%s/meta.json", key);
+
+  return safe_name (key) && faccessat (cachefd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void
+jr_ec_store_touch (int cachefd, const char *key)
+{
+  cleanup_free char *path = xasprintf ("layers/%s/meta.json", key);
+  const struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_NOW } };
+
+  /* best effort: a failed touch only makes gc less accurate */
+  (void) utimensat (cachefd, path, times, AT_SYMLINK_NOFOLLOW);
+}
+
+int
+jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("containers/%s", id);
+  cleanup_close int fd = -1;
+
+  if (!safe_name (id))
+    return jr_error (err, EINVAL, "invalid container id `%s`", id);
+  /* leftovers of a container of the same id that was never deleted */
+  if (jr_rm_rf_at (cachefd, path, err) < 0)
+    return -1;
+  if (mkdirat (cachefd, path, 0700) < 0)
+    return jr_error (err, errno, "create `%s` in the cache", path);
+  fd = openat (cachefd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return jr_error (err, errno, "open `%s` in the cache", path);
+  if (mkdirat (fd, "upper", 0755) < 0 || mkdirat (fd, "work", 0700) < 0)
+    return jr_error (err, errno, "create upper/work dirs in `%s`", path);
+  if (key != NULL && jr_write_file_at (fd, "layer", key, strlen (key), 0600, err) < 0)
+    return -1;
+  return jr_steal_fd (fd);
+}
+
+int
+jr_ec_container_dir_remove (int cachefd, const char *id, jr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("containers/%s", id);
+
+  if (!safe_name (id))
+    return jr_error (err, EINVAL, "invalid container id `%s`", id);
+  return jr_rm_rf_at (cachefd, path, err);
+}
+
+bool
+jr_ec_store_in_use (int cachefd, const char *key)
+{
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  int fd;
+
+  fd = openat (cachefd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return false;
+    }
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *path = NULL;
+      cleanup_free char *used = NULL;
+      size_t len = 0;
+
+      if (de->d_name[0] == '.')
+        continue;
+      path = xasprintf ("%s/layer", de->d_name);
+      if (jr_read_file_at (dirfd (d), path, &used, &len, NULL) < 0)
+        continue;
+      if (len == strlen (key) && memcmp (used, key, len) == 0)
+        return true;
+    }
+  return false;
+}
+
+int
+jr_ec_staging_create (int cachefd, const char *key, char **name, jr_error_t *err)
+{
+  cleanup_free char *dir = NULL;
+  cleanup_free char *owner = NULL;
+  cleanup_close int fd = -1;
+  uint64_t rnd = 0, start = 0;
+  pid_t pid = getpid ();
+  char self[32];
+  ssize_t n;
+
+  if (getrandom (&rnd, sizeof (rnd), 0) != sizeof (rnd))
+    rnd = (uint64_t) jr_now_ns () ^ (uint64_t) getpid ();
+  *name = xasprintf ("%s.%016llx", key, (unsigned long long) rnd);
+  dir = xasprintf ("staging/%s", *name);
+  if (mkdirat (cachefd, dir, 0700) < 0)
+    return jr_error (err, errno, "create staging dir `%s`", dir);
+  fd = openat (cachefd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return jr_error (err, errno, "open staging dir `%s`", dir);
+  if (mkdirat (fd, "layer", 0755) < 0 || mkdirat (fd, "work", 0700) < 0 || mkdirat (fd, "mnt", 0700) < 0)
+    return jr_error (err, errno, "create dirs in staging dir `%s`", dir);
+  /* In the container's pid namespace getpid() is 1: the host pid, which
+     is what a later create can check, is what /proc (still the host's
+     here) calls "self".  Informative only: staleness is decided by the
+     key lock. */
+  n = readlink ("/proc/self", self, sizeof (self) - 1);
+  if (n > 0)
+    {
+      self[n] = '\0';
+      pid = atoi (self);
+    }
+  (void) jr_proc_start_time (pid, &start, NULL);
+  owner = xasprintf ("%d %llu\n", (int) pid, (unsigned long long) start);
+  return jr_write_file_at (fd, "owner", owner, strlen (owner), 0600, err);
+}
+
+int
+jr_ec_staging_clean (int cachefd, const char *locked_key, jr_error_t *err)
+{
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  int fd;
+
+  fd = openat (cachefd, "staging", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : jr_error (err, errno, "open cache staging dir");
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return jr_error (err, errno, "open cache staging dir");
+    }
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *key = NULL;
+      cleanup_close int lockfd = -1;
+      char *dot;
+
+      if (de->d_name[0] == '.')
+        continue;
+      key = xstrdup (de->d_name);
+      dot = strchr (key, '.');
+      if (dot != NULL)
+        *dot = '\0';
+      /* Only the holder of a key's lock builds in that key's staging dirs,
+         and it removes them before unlocking: if we can hold the lock,
+         any dir left behind belongs to a dead bootstrap. */
+      if (locked_key == NULL || strcmp (key, locked_key) != 0)
+        {
+          lockfd = jr_ec_lock_key (cachefd, key, LOCK_EX | LOCK_NB, NULL);
+          if (lockfd < 0)
+            continue;
+        }
+      jr_rm_rf_at (dirfd (d), de->d_name, NULL);
+    }
+  return 0;
+}
+
+static int
+cmp_entry (const void *a, const void *b)
+{
+  const struct jr_ec_entry *x = a, *y = b;
+
+  if (x->last_used != y->last_used)
+    return x->last_used < y->last_used ? -1 : 1;
+  return strcmp (x->key, y->key);
+}
+
+int
+jr_ec_store_list (int cachefd, struct jr_ec_entry **entries, size_t *n, jr_error_t *err)
+{
+  cleanup_dir DIR *d = NULL;
+  struct jr_ec_entry *v = NULL;
+  struct dirent *de;
+  size_t len = 0;
+  int fd;
+
+  *entries = NULL;
+  *n = 0;
+  fd = openat (cachefd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return jr_error (err, errno, "open cache layers dir");
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return jr_error (err, errno, "open cache layers dir");
+    }
+  while ((de = readdir (d)) != NULL)
+    {
+      cleanup_free char *path = NULL;
+      cleanup_free char *json = NULL;
+      struct jr_ec_entry *e;
+      struct stat st;
+      size_t jlen = 0;
+      int64_t size = 0;
+
+      if (de->d_name[0] == '.')
+        continue;
+      path = xasprintf ("%s/meta.json", de->d_name);
+      if (fstatat (dirfd (d), path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      v = xrealloc (v, (len + 1) * sizeof (*v));
+      e = &v[len++];
+      memset (e, 0, sizeof (*e));
+      e->key = xstrdup (de->d_name);
+      e->last_used = st.st_mtim.tv_sec;
+      if (jr_read_file_at (dirfd (d), path, &json, &jlen, NULL) == 0)
+        {
+          cleanup_free char *perr = NULL;
+          e->meta = oci_jvalue_parse (json, jlen, &perr);
+        }
+      if (e->meta && oci_jvalue_int (oci_jobject_get (e->meta, "size"), &size))
+        e->size = size;
+      e->in_use = jr_ec_store_in_use (cachefd, e->key);
+    }
+  if (len > 0)
+    qsort (v, len, sizeof (*v), cmp_entry);
+  *entries = v;
+  *n = len;
+  return 0;
+}
+
+void
+jr_ec_entries_free (struct jr_ec_entry *entries, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      free (entries[i].key);
+      if (entries[i].meta)
+        oci_jvalue_free (entries[i].meta);
+    }
+  free (entries);
+}
+
+int
+jr_ec_store_resolve (int cachefd, const char *id, char **key, jr_error_t *err)
+{
+  struct jr_ec_entry *v = NULL;
+  size_t n = 0, i, matches = 0;
+  int ret = 0;
+
+  *key = NULL;
+  if (*id == '\0')
+    return jr_error (err, 0, "empty cache entry id");
+  if (jr_ec_store_list (cachefd, &v, &n, err) < 0)
+    return -1;
+  for (i = 0; i < n; i++)
+    if (jr_has_prefix (v[i].key, id))
+      {
+        if (strcmp (v[i].key, id) == 0)
+          {
+            matches = 1;
+            free (*key);
+            *key = xstrdup (v[i].key);
+            break;
+          }
+        matches++;
+        free (*key);
+        *key = xstrdup (v[i].key);
+      }
+  if (matches == 0)
+    ret = jr_error (err, 0, "cache entry `%s` does not exist", id);
+  else if (matches > 1)
+    ret = jr_error (err, 0, "cache entry id `%s` is ambiguous", id);
+  if (ret < 0)
+    {
+      free (*key);
+      *key = NULL;
+    }
+  jr_ec_entries_free (v, n);
+  return ret;
+}
+
+int
+jr_ec_store_remove (int cachefd, const char *key, jr_error_t *err)
+{
+  cleanup_close int lockfd = -1;
+  cleanup_free char *src = xasprintf ("layers/%s", key);
+  cleanup_free char *dst = NULL;
+  cleanup_free char *lockpath = xasprintf ("locks/%s.lock", key);
+  uint64_t rnd = 0;
+
+  /* LOCK_EX excludes a create that is about to mount the layer (it holds
+     LOCK_SH from its check to its in-use marker) and a bootstrap. */
+  lockfd = jr_ec_lock_key (cachefd, key, LOCK_EX | LOCK_NB, err);
+  if (lockfd == -EWOULDBLOCK)
+    return jr_error (err, 0, "cache entry `%s` is busy (a container is being created with it)", key);
+  if (lockfd < 0)
+    return -1;
+  if (jr_ec_store_in_use (cachefd, key))
+    return jr_error (err, 0, "cache entry `%s` is in use by a container", key);
+  if (getrandom (&rnd, sizeof (rnd), 0) != sizeof (rnd))
+    rnd = (uint64_t) jr_now_ns ();
+  dst = xasprintf ("trash/%s.%016llx", key, (unsigned long long) rnd);
+  /* rename first: from here the entry is gone for everyone, even if the
+     rm below is interrupted (the trash is emptied by the next gc) */
+  if (renameat (cachefd, src, cachefd, dst) < 0)
+    return jr_error (err, errno, "remove cache entry `%s`", key);
+  if (jr_rm_rf_at (cachefd, dst, err) < 0)
+    return -1;
+  unlinkat (cachefd, lockpath, 0);
+  return 0;
+}
+
+void
+jr_ec_gc_select (const struct jr_ec_entry *entries, size_t n, int64_t max_size, int64_t max_age,
+                 int64_t now, bool *remove)
+{
+  int64_t total = 0;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      remove[i] = false;
+      if (entries[i].in_use)
+        {
+          total += entries[i].size;
+          continue;
+        }
+      if (max_age >= 0 && now - entries[i].last_used > max_age)
+        remove[i] = true;
+      else
+        total += entries[i].size;
+    }
+  if (max_size < 0)
+    return;
+  /* entries are sorted least recently used first */
+  for (i = 0; i < n && total > max_size; i++)
+    if (!remove[i] && !entries[i].in_use)
+      {
+        remove[i] = true;
+        total -= entries[i].size;
+      }
+}

@@ -1,0 +1,74 @@
+/* jitrun extension cache - the on-disk store (private).
+ *
+ * Layout under the cache dir (root-owned, 0700):
+ *   layers/<key>/layer/       the committed upper dir (immutable)
+ *   layers/<key>/meta.json    metadata; its mtime is "last used"
+ *   staging/<key>.<rand>/     a bootstrap in progress: layer/ work/ mnt/ owner
+ *   locks/<key>.lock          flock: LOCK_EX to build or remove, LOCK_SH to use
+ *   containers/<id>/          upper/ work/ and `layer` (the key it uses: the
+ *                             in-use marker gc honours)
+ *   trash/                    entries being removed (rename first: atomic)
+ * A layers/<key> dir only ever appears by rename of a complete staging dir,
+ * so it is complete whenever it exists.
+ */
+#ifndef JITRUN_EXTCACHE_STORE_H
+#define JITRUN_EXTCACHE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "libjitrun/error.h"
+#include "oci_spec.h"
+
+/* Create the cache dir (0700) and its subdirs; returns an O_DIRECTORY fd. */
+int jr_ec_store_open (const char *cache_dir, jr_error_t *err);
+
+/* flock locks/<key>.lock with op (LOCK_SH/LOCK_EX, maybe |LOCK_NB) and
+   return its fd.  With LOCK_NB and the lock busy, returns -EWOULDBLOCK
+   without setting err. */
+int jr_ec_lock_key (int cachefd, const char *key, int op, jr_error_t *err);
+
+/* A committed entry exists (cheap: one faccessat). */
+bool jr_ec_store_has (int cachefd, const char *key);
+/* Record a use now (utimensat of meta.json). */
+void jr_ec_store_touch (int cachefd, const char *key);
+
+/* containers/<id>/{upper,work} (fresh) and the `layer` marker holding key
+   (may be NULL: no layer used).  Returns an O_DIRECTORY fd of the dir. */
+int jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_error_t *err);
+int jr_ec_container_dir_remove (int cachefd, const char *id, jr_error_t *err);
+bool jr_ec_store_in_use (int cachefd, const char *key);
+
+/* staging/<key>.<rand>/{layer,work,mnt} plus `owner` (pid starttime);
+   *name is "<key>.<rand>" (relative to staging/).  Call with the key
+   locked LOCK_EX. */
+int jr_ec_staging_create (int cachefd, const char *key, char **name, jr_error_t *err);
+/* Remove staging dirs whose key lock is free (their owner died).  With
+   locked_key, that key is already locked by us: all of its staging dirs
+   are stale. */
+int jr_ec_staging_clean (int cachefd, const char *locked_key, jr_error_t *err);
+
+struct jr_ec_entry
+{
+  char *key;
+  struct oci_jvalue *meta; /* NULL if unreadable */
+  int64_t last_used;       /* seconds since the epoch */
+  int64_t size;
+  bool in_use;
+};
+/* All entries, least recently used first. */
+int jr_ec_store_list (int cachefd, struct jr_ec_entry **entries, size_t *n, jr_error_t *err);
+void jr_ec_entries_free (struct jr_ec_entry *entries, size_t n);
+/* A full key or a unique prefix of one. */
+int jr_ec_store_resolve (int cachefd, const char *id, char **key, jr_error_t *err);
+/* Remove one entry (refuses if in use). */
+int jr_ec_store_remove (int cachefd, const char *key, jr_error_t *err);
+
+/* Pure gc policy: mark entries (sorted LRU first) to remove: every entry
+   unused for more than max_age seconds (<0 = no limit), then LRU first
+   until the total is <= max_size bytes (<0 = no limit).  In-use entries
+   are never marked. */
+void jr_ec_gc_select (const struct jr_ec_entry *entries, size_t n, int64_t max_size, int64_t max_age,
+                      int64_t now, bool *remove);
+
+#endif

@@ -1,0 +1,742 @@
+/* Unit tests of the extension cache: annotations, key, store, commit/verify. */
+#define _GNU_SOURCE
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "libjitrun/extcache/extcache.h"
+#include "libjitrun/extcache/key.h"
+#include "libjitrun/extcache/snapshot.h"
+#include "libjitrun/extcache/store.h"
+#include "libjitrun/utils.h"
+
+/* ---- helpers ---- */
+
+static char *
+make_tmpdir (void)
+{
+  char *d = xstrdup ("/tmp/jitrun-test-extcache-XXXXXX");
+  assert_non_null (mkdtemp (d));
+  return d;
+}
+
+static void
+write_at (int dfd, const char *path, const char *content)
+{
+  cleanup_free char *copy = xstrdup (path);
+  char *slash = strrchr (copy, '/');
+  if (slash)
+    {
+      *slash = '\0';
+      assert_int_equal (jr_mkdir_p_at (dfd, copy, 0755, NULL), 0);
+    }
+  assert_int_equal (jr_write_file_at (dfd, path, content, strlen (content), 0644, NULL), 0);
+}
+
+static void
+rm_tmpdir (char *d)
+{
+  jr_rm_rf_at (AT_FDCWD, d, NULL);
+  free (d);
+}
+
+struct fixture
+{
+  char *dir;
+  int rootfd;
+  struct oci_spec spec;
+  struct oci_process process;
+  char *env[4];
+};
+
+static void
+set_ann (struct fixture *f, const char *k, const char *v)
+{
+  oci_string_map_set (&f->spec.annotations, k, v);
+}
+
+static int
+setup (void **state)
+{
+  struct fixture *f = xmalloc0 (sizeof (*f));
+
+  f->dir = make_tmpdir ();
+  f->rootfd = open (f->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_true (f->rootfd >= 0);
+  write_at (f->rootfd, "usr/lib/os-release", "NAME=\"Debian GNU/Linux\"\nID=debian\nVERSION_ID=\"12\"\n");
+  assert_int_equal (symlinkat ("../usr/lib/os-release", f->rootfd, "etc/os-release") == 0
+                        || (mkdirat (f->rootfd, "etc", 0755) == 0
+                            && symlinkat ("../usr/lib/os-release", f->rootfd, "etc/os-release") == 0),
+                    1);
+  write_at (f->rootfd, "app/package-lock.json", "{\"lock\": 1}\n");
+  write_at (f->rootfd, "app/requirements.txt", "flask==3.0\n");
+  f->env[0] = xstrdup ("PATH=/usr/bin:/bin");
+  f->env[1] = xstrdup ("NODE_ENV=production");
+  f->env[2] = xstrdup ("POD_NAME=web-1");
+  f->process.env = f->env;
+  f->process.env_len = 3;
+  f->process.cwd = xstrdup ("/app");
+  f->spec.process = &f->process;
+  set_ann (f, JR_EC_ANN_BOOTSTRAP, "[\"npm\", \"ci\"]");
+  set_ann (f, JR_EC_ANN_APP, "shop");
+  set_ann (f, JR_EC_ANN_VERSION, "2.3.1");
+  set_ann (f, JR_EC_ANN_MANIFEST, "package-lock.json,/app/requirements.txt");
+  unsetenv (JR_EC_ARCH_ENV);
+  *state = f;
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  struct fixture *f = *state;
+  size_t i;
+
+  close (f->rootfd);
+  rm_tmpdir (f->dir);
+  for (i = 0; i < f->spec.annotations.len; i++)
+    {
+      free (f->spec.annotations.keys[i]);
+      free (f->spec.annotations.values[i]);
+    }
+  free (f->spec.annotations.keys);
+  free (f->spec.annotations.values);
+  for (i = 0; i < 3; i++)
+    free (f->env[i]);
+  free (f->process.cwd);
+  free (f);
+  unsetenv (JR_EC_ARCH_ENV);
+  return 0;
+}
+
+/* Key of the fixture's current spec (hex copied into out). */
+static void
+key_of (struct fixture *f, char out[65])
+{
+  struct jr_ec_config cfg;
+  struct jr_ec_key key;
+  jr_error_t err = NULL;
+
+  if (jr_ec_config_parse (&f->spec.annotations, &cfg, &err) < 0)
+    fail_msg ("config: %s", err->msg);
+  if (jr_ec_key_compute (&cfg, &f->spec, f->rootfd, &key, &err) < 0)
+    fail_msg ("key: %s", err->msg);
+  memcpy (out, key.key, 65);
+  jr_ec_key_free (&key);
+  jr_ec_config_free (&cfg);
+}
+
+/* ---- annotations ---- */
+
+static void
+test_config_defaults (void **state)
+{
+  struct fixture *f = *state;
+  struct jr_ec_config cfg;
+  jr_error_t err = NULL;
+
+  assert_int_equal (jr_ec_config_parse (&f->spec.annotations, &cfg, &err), 0);
+  assert_int_equal (cfg.bootstrap_len, 2);
+  assert_string_equal (cfg.bootstrap[0], "npm");
+  assert_string_equal (cfg.bootstrap[1], "ci");
+  assert_string_equal (cfg.app, "shop");
+  assert_false (cfg.compat_major);
+  assert_int_equal (cfg.mode, JR_EC_MODE_RW);
+  assert_int_equal (cfg.timeout, JR_EC_DEFAULT_TIMEOUT);
+  assert_null (cfg.key_env[0]);
+  assert_string_equal (cfg.manifests[0], "package-lock.json");
+  assert_string_equal (cfg.manifests[1], "/app/requirements.txt");
+  jr_ec_config_free (&cfg);
+}
+
+static void
+expect_config_error (struct fixture *f, const char *k, const char *v, const char *substr)
+{
+  struct jr_ec_config cfg;
+  jr_error_t err = NULL;
+
+  set_ann (f, k, v);
+  assert_true (jr_ec_config_parse (&f->spec.annotations, &cfg, &err) < 0);
+  assert_non_null (err);
+  if (strstr (err->msg, substr) == NULL)
+    fail_msg ("error `%s` does not mention `%s`", err->msg, substr);
+  jr_error_free (&err);
+}
+
+static void
+test_config_errors (void **state)
+{
+  struct fixture *f = *state;
+
+  expect_config_error (f, JR_EC_ANN_MODE, "sometimes", "run.jitrun.mode");
+  set_ann (f, JR_EC_ANN_MODE, "ro");
+  expect_config_error (f, JR_EC_ANN_COMPAT, "minor", "run.jitrun.compat");
+  set_ann (f, JR_EC_ANN_COMPAT, "major");
+  expect_config_error (f, JR_EC_ANN_TIMEOUT, "0", "run.jitrun.timeout");
+  expect_config_error (f, JR_EC_ANN_TIMEOUT, "10x", "run.jitrun.timeout");
+  set_ann (f, JR_EC_ANN_TIMEOUT, "30");
+  expect_config_error (f, JR_EC_ANN_KEY_ENV, "GOOD,bad-name", "bad-name");
+  set_ann (f, JR_EC_ANN_KEY_ENV, "NODE_ENV");
+  expect_config_error (f, JR_EC_ANN_APP, "", "run.jitrun.app");
+  expect_config_error (f, JR_EC_ANN_APP, "my app", "run.jitrun.app");
+  set_ann (f, JR_EC_ANN_APP, "shop");
+  expect_config_error (f, JR_EC_ANN_VERSION, "", "run.jitrun.version");
+  set_ann (f, JR_EC_ANN_VERSION, "1.0.0");
+  expect_config_error (f, JR_EC_ANN_BOOTSTRAP, "npm ci", "run.jitrun.bootstrap");
+  expect_config_error (f, JR_EC_ANN_BOOTSTRAP, "[]", "run.jitrun.bootstrap");
+  expect_config_error (f, JR_EC_ANN_BOOTSTRAP, "[1, 2]", "run.jitrun.bootstrap");
+  set_ann (f, JR_EC_ANN_BOOTSTRAP, "[\"true\"]");
+  {
+    struct jr_ec_config cfg;
+    assert_int_equal (jr_ec_config_parse (&f->spec.annotations, &cfg, NULL), 0);
+    assert_int_equal (cfg.mode, JR_EC_MODE_RO);
+    assert_true (cfg.compat_major);
+    assert_int_equal (cfg.timeout, 30);
+    assert_string_equal (cfg.key_env[0], "NODE_ENV");
+    jr_ec_config_free (&cfg);
+  }
+}
+
+static void
+test_wanted (void **state)
+{
+  struct fixture *f = *state;
+
+  assert_true (jr_extcache_wanted (&f->spec));
+  set_ann (f, JR_EC_ANN_MODE, "off");
+  assert_false (jr_extcache_wanted (&f->spec));
+  set_ann (f, JR_EC_ANN_MODE, "ro");
+  assert_true (jr_extcache_wanted (&f->spec));
+  {
+    struct oci_spec empty = { 0 };
+    assert_false (jr_extcache_wanted (&empty));
+  }
+}
+
+static void
+test_cache_dir (void **state)
+{
+  (void) state;
+  unsetenv ("JITRUN_CACHE_DIR");
+  assert_string_equal (jr_extcache_dir (NULL), JR_EXTCACHE_DEFAULT_DIR);
+  setenv ("JITRUN_CACHE_DIR", "/env/cache", 1);
+  assert_string_equal (jr_extcache_dir (NULL), "/env/cache");
+  assert_string_equal (jr_extcache_dir ("/cli/cache"), "/cli/cache");
+  unsetenv ("JITRUN_CACHE_DIR");
+}
+
+/* ---- key pieces ---- */
+
+static void
+check_compat (const char *v, const char *want)
+{
+  cleanup_free char *got = jr_ec_semver_compat (v);
+  if (want == NULL)
+    {
+      if (got != NULL)
+        fail_msg ("%s: expected not semver, got `%s`", v, got);
+    }
+  else
+    {
+      if (got == NULL)
+        fail_msg ("%s: expected `%s`, got not semver", v, want);
+      assert_string_equal (got, want);
+    }
+}
+
+static void
+test_semver (void **state)
+{
+  (void) state;
+  check_compat ("2.3.1", "2");
+  check_compat ("2.9.0", "2");
+  check_compat ("3.0.0", "3");
+  check_compat ("v2.3.1", "2");
+  check_compat ("10.0.1+build.7", "10");
+  check_compat ("0.4.2", "0.4");
+  check_compat ("0.5.0", "0.5");
+  check_compat ("2.3", NULL);
+  check_compat ("2.3.1-rc.1", NULL);
+  check_compat ("02.3.1", NULL);
+  check_compat ("latest", NULL);
+  check_compat ("2.3.1.4", NULL);
+}
+
+static void
+check_arch (const char *machine, const char *arch, const char *variant)
+{
+  cleanup_free char *a = NULL;
+  cleanup_free char *v = NULL;
+
+  assert_int_equal (jr_ec_arch (machine, &a, &v, NULL), 0);
+  assert_string_equal (a, arch);
+  assert_string_equal (v, variant);
+}
+
+static void
+test_arch (void **state)
+{
+  (void) state;
+  unsetenv (JR_EC_ARCH_ENV);
+  check_arch ("x86_64", "amd64", "");
+  check_arch ("aarch64", "arm64", "v8");
+  check_arch ("armv7l", "arm", "v7");
+  check_arch ("armv6l", "arm", "v6");
+  check_arch ("i686", "386", "");
+  check_arch ("ppc64le", "ppc64le", "");
+  check_arch ("s390x", "s390x", "");
+  check_arch ("riscv64", "riscv64", "");
+  setenv (JR_EC_ARCH_ENV, "arm/v7", 1);
+  check_arch ("x86_64", "arm", "v7");
+  setenv (JR_EC_ARCH_ENV, "arm64", 1);
+  check_arch ("x86_64", "arm64", "");
+  unsetenv (JR_EC_ARCH_ENV);
+}
+
+static void
+test_os_release (void **state)
+{
+  static const char text[] = "NAME='Alpine Linux'\n"
+                             "ID=alpine\n"
+                             "VERSION_ID=\"3.19.1\"\n"
+                             "PRETTY_NAME=\"x\\\"y\"\n"
+                             "# ID=comment\n"
+                             "ID_LIKE=debian\n";
+  char *id = NULL, *ver = NULL;
+
+  (void) state;
+  jr_ec_parse_os_release (text, strlen (text), &id, &ver);
+  assert_string_equal (id, "alpine");
+  assert_string_equal (ver, "3.19.1");
+  free (id);
+  free (ver);
+  jr_ec_parse_os_release ("ID=\"ubu\\\"ntu\"", 14, &id, &ver);
+  assert_string_equal (id, "ubu\"ntu");
+  assert_string_equal (ver, "");
+  free (id);
+  free (ver);
+}
+
+/* ---- the key ---- */
+
+static void
+test_key_stable_and_hex (void **state)
+{
+  struct fixture *f = *state;
+  char a[65], b[65];
+  size_t i;
+
+  key_of (f, a);
+  key_of (f, b);
+  assert_string_equal (a, b);
+  assert_int_equal (strlen (a), 64);
+  for (i = 0; i < 64; i++)
+    assert_non_null (strchr ("0123456789abcdef", a[i]));
+  /* same command, other JSON spelling: same key */
+  set_ann (f, JR_EC_ANN_BOOTSTRAP, "[\"npm\",\"ci\"]");
+  key_of (f, b);
+  assert_string_equal (a, b);
+  /* mode ro reads the same layers as rw */
+  set_ann (f, JR_EC_ANN_MODE, "ro");
+  key_of (f, b);
+  assert_string_equal (a, b);
+  /* the timeout does not change what is built */
+  set_ann (f, JR_EC_ANN_TIMEOUT, "5");
+  key_of (f, b);
+  assert_string_equal (a, b);
+}
+
+static void
+test_key_version (void **state)
+{
+  struct fixture *f = *state;
+  char k231[65], k290[65], k300[65];
+
+  key_of (f, k231);
+  set_ann (f, JR_EC_ANN_VERSION, "2.9.0");
+  key_of (f, k290);
+  assert_string_not_equal (k231, k290);
+
+  set_ann (f, JR_EC_ANN_COMPAT, "major");
+  set_ann (f, JR_EC_ANN_VERSION, "2.3.1");
+  key_of (f, k231);
+  set_ann (f, JR_EC_ANN_VERSION, "2.9.0");
+  key_of (f, k290);
+  set_ann (f, JR_EC_ANN_VERSION, "3.0.0");
+  key_of (f, k300);
+  assert_string_equal (k231, k290);
+  assert_string_not_equal (k290, k300);
+
+  /* non-semver under major: exact */
+  set_ann (f, JR_EC_ANN_VERSION, "nightly-1");
+  key_of (f, k231);
+  set_ann (f, JR_EC_ANN_VERSION, "nightly-2");
+  key_of (f, k290);
+  assert_string_not_equal (k231, k290);
+
+  /* exact "2" and major of 2.x are different promises */
+  set_ann (f, JR_EC_ANN_VERSION, "2");
+  set_ann (f, JR_EC_ANN_COMPAT, "exact");
+  key_of (f, k231);
+  set_ann (f, JR_EC_ANN_VERSION, "2.0.0");
+  set_ann (f, JR_EC_ANN_COMPAT, "major");
+  key_of (f, k290);
+  assert_string_not_equal (k231, k290);
+}
+
+static void
+test_key_inputs (void **state)
+{
+  struct fixture *f = *state;
+  char base[65], k[65];
+
+  key_of (f, base);
+
+  /* manifest content */
+  write_at (f->rootfd, "app/package-lock.json", "{\"lock\": 2}\n");
+  key_of (f, k);
+  assert_string_not_equal (base, k);
+  write_at (f->rootfd, "app/package-lock.json", "{\"lock\": 1}\n");
+  key_of (f, k);
+  assert_string_equal (base, k);
+
+  /* arch override */
+  setenv (JR_EC_ARCH_ENV, "arm64", 1);
+  key_of (f, k);
+  assert_string_not_equal (base, k);
+  setenv (JR_EC_ARCH_ENV, "arm/v7", 1);
+  {
+    char k2[65];
+    key_of (f, k2);
+    assert_string_not_equal (k, k2);
+  }
+  unsetenv (JR_EC_ARCH_ENV);
+
+  /* OS */
+  write_at (f->rootfd, "usr/lib/os-release", "ID=debian\nVERSION_ID=\"13\"\n");
+  key_of (f, k);
+  assert_string_not_equal (base, k);
+  write_at (f->rootfd, "usr/lib/os-release", "NAME=\"Debian GNU/Linux\"\nID=debian\nVERSION_ID=\"12\"\n");
+
+  /* bootstrap command */
+  set_ann (f, JR_EC_ANN_BOOTSTRAP, "[\"npm\", \"ci\", \"--omit=dev\"]");
+  key_of (f, k);
+  assert_string_not_equal (base, k);
+  set_ann (f, JR_EC_ANN_BOOTSTRAP, "[\"npm\", \"ci\"]");
+
+  /* app name */
+  set_ann (f, JR_EC_ANN_APP, "shop2");
+  key_of (f, k);
+  assert_string_not_equal (base, k);
+  set_ann (f, JR_EC_ANN_APP, "shop");
+
+  /* env: only the key-env variables count */
+  free (f->env[2]);
+  f->env[2] = xstrdup ("POD_NAME=web-2");
+  key_of (f, k);
+  assert_string_equal (base, k);
+  set_ann (f, JR_EC_ANN_KEY_ENV, "NODE_ENV");
+  {
+    char prod[65], dev[65];
+    key_of (f, prod);
+    assert_string_not_equal (base, prod);
+    free (f->env[1]);
+    f->env[1] = xstrdup ("NODE_ENV=development");
+    key_of (f, dev);
+    assert_string_not_equal (prod, dev);
+  }
+
+  /* manifests resolve inside the rootfs and relative to process.cwd */
+  set_ann (f, JR_EC_ANN_KEY_ENV, "");
+  set_ann (f, JR_EC_ANN_MANIFEST, "missing.lock");
+  {
+    struct jr_ec_config cfg;
+    struct jr_ec_key key;
+    jr_error_t err = NULL;
+    assert_int_equal (jr_ec_config_parse (&f->spec.annotations, &cfg, NULL), 0);
+    assert_true (jr_ec_key_compute (&cfg, &f->spec, f->rootfd, &key, &err) < 0);
+    assert_non_null (strstr (err->msg, "/app/missing.lock"));
+    jr_error_free (&err);
+    jr_ec_config_free (&cfg);
+  }
+  /* a symlink pointing out of the rootfs stays inside it */
+  assert_int_equal (symlinkat ("/../../../../etc/passwd", f->rootfd, "app/evil.lock"), 0);
+  set_ann (f, JR_EC_ANN_MANIFEST, "evil.lock");
+  {
+    struct jr_ec_config cfg;
+    struct jr_ec_key key;
+    jr_error_t err = NULL;
+    assert_int_equal (jr_ec_config_parse (&f->spec.annotations, &cfg, NULL), 0);
+    assert_true (jr_ec_key_compute (&cfg, &f->spec, f->rootfd, &key, &err) < 0);
+    jr_error_free (&err);
+    jr_ec_config_free (&cfg);
+  }
+}
+
+/* ---- store ---- */
+
+static void
+fake_entry (int cachefd, const char *key, int64_t size, time_t last_used)
+{
+  cleanup_free char *meta = xasprintf ("{\"key\":\"%s\",\"app\":\"a\",\"size\":%lld}", key, (long long) size);
+  cleanup_free char *dir = xasprintf ("layers/%s/layer", key);
+  cleanup_free char *mpath = xasprintf ("layers/%s/meta.json", key);
+  struct timespec times[2] = { { .tv_sec = last_used }, { .tv_sec = last_used } };
+
+  assert_int_equal (jr_mkdir_p_at (cachefd, dir, 0755, NULL), 0);
+  write_at (cachefd, mpath, meta);
+  assert_int_equal (utimensat (cachefd, mpath, times, 0), 0);
+}
+
+static void
+test_store_list_gc (void **state)
+{
+  char *dir = make_tmpdir ();
+  cleanup_free char *cache = xasprintf ("%s/cache", dir);
+  struct jr_ec_entry *v = NULL;
+  bool remove[4];
+  size_t n = 0;
+  int cachefd, cfd;
+  jr_error_t err = NULL;
+  struct stat st;
+
+  (void) state;
+  cachefd = jr_ec_store_open (cache, &err);
+  assert_true (cachefd >= 0);
+  assert_int_equal (stat (cache, &st), 0);
+  assert_int_equal (st.st_mode & 0777, 0700);
+
+  fake_entry (cachefd, "aaaa1111", 100, 1000);
+  fake_entry (cachefd, "bbbb2222", 200, 3000);
+  fake_entry (cachefd, "cccc3333", 300, 2000);
+  fake_entry (cachefd, "aaaa9999", 400, 4000);
+  assert_true (jr_ec_store_has (cachefd, "bbbb2222"));
+  assert_false (jr_ec_store_has (cachefd, "dddd"));
+
+  /* bbbb is used by a container */
+  cfd = jr_ec_container_dir_create (cachefd, "ctr1", "bbbb2222", &err);
+  assert_true (cfd >= 0);
+  close (cfd);
+
+  assert_int_equal (jr_ec_store_list (cachefd, &v, &n, &err), 0);
+  assert_int_equal (n, 4);
+  /* least recently used first */
+  assert_string_equal (v[0].key, "aaaa1111");
+  assert_string_equal (v[1].key, "cccc3333");
+  assert_string_equal (v[2].key, "bbbb2222");
+  assert_string_equal (v[3].key, "aaaa9999");
+  assert_int_equal (v[1].size, 300);
+  assert_true (v[2].in_use);
+  assert_false (v[0].in_use);
+
+  /* max-age: older than 1500 s at now=4500 -> aaaa1111 (3500), cccc (2500); bbbb in use */
+  jr_ec_gc_select (v, n, -1, 1500, 4500, remove);
+  assert_true (remove[0]);
+  assert_true (remove[1]);
+  assert_false (remove[2]);
+  assert_false (remove[3]);
+  /* max-size 600: total 1000, drop LRU first: aaaa1111 (->900), cccc (->600) */
+  jr_ec_gc_select (v, n, 600, -1, 4500, remove);
+  assert_true (remove[0]);
+  assert_true (remove[1]);
+  assert_false (remove[2]);
+  assert_false (remove[3]);
+  /* max-size 0: everything not in use */
+  jr_ec_gc_select (v, n, 0, -1, 4500, remove);
+  assert_true (remove[0] && remove[1] && remove[3]);
+  assert_false (remove[2]);
+  /* no limits: nothing */
+  jr_ec_gc_select (v, n, -1, -1, 4500, remove);
+  assert_false (remove[0] || remove[1] || remove[2] || remove[3]);
+  jr_ec_entries_free (v, n);
+
+  /* ids: unique prefix, ambiguous prefix, unknown */
+  {
+    cleanup_free char *key = NULL;
+    assert_int_equal (jr_ec_store_resolve (cachefd, "ccc", &key, &err), 0);
+    assert_string_equal (key, "cccc3333");
+    assert_true (jr_ec_store_resolve (cachefd, "aaaa", &key, &err) < 0);
+    assert_non_null (strstr (err->msg, "ambiguous"));
+    jr_error_free (&err);
+    assert_true (jr_ec_store_resolve (cachefd, "zz", &key, &err) < 0);
+    jr_error_free (&err);
+  }
+
+  /* rm: refused in use, done otherwise */
+  assert_true (jr_ec_store_remove (cachefd, "bbbb2222", &err) < 0);
+  assert_non_null (strstr (err->msg, "in use"));
+  jr_error_free (&err);
+  assert_int_equal (jr_ec_store_remove (cachefd, "cccc3333", &err), 0);
+  assert_false (jr_ec_store_has (cachefd, "cccc3333"));
+  /* a held lock (a create mounting it) makes rm back off */
+  {
+    int lockfd = jr_ec_lock_key (cachefd, "aaaa1111", LOCK_SH, &err);
+    assert_true (lockfd >= 0);
+    assert_true (jr_ec_store_remove (cachefd, "aaaa1111", &err) < 0);
+    jr_error_free (&err);
+    close (lockfd);
+  }
+  /* after delete, the layer is no longer in use */
+  assert_int_equal (jr_extcache_container_delete (cache, "ctr1", "bbbb2222", &err), 0);
+  assert_false (jr_ec_store_in_use (cachefd, "bbbb2222"));
+  assert_int_equal (jr_ec_store_remove (cachefd, "bbbb2222", &err), 0);
+
+  close (cachefd);
+  rm_tmpdir (dir);
+}
+
+static void
+test_staging_clean (void **state)
+{
+  char *dir = make_tmpdir ();
+  cleanup_free char *cache = xasprintf ("%s/cache", dir);
+  cleanup_free char *a = NULL;
+  cleanup_free char *b = NULL;
+  cleanup_free char *pa = NULL;
+  cleanup_free char *pb = NULL;
+  int cachefd, lockfd;
+
+  (void) state;
+  cachefd = jr_ec_store_open (cache, NULL);
+  assert_true (cachefd >= 0);
+  assert_int_equal (jr_ec_staging_create (cachefd, "k1", &a, NULL), 0);
+  assert_int_equal (jr_ec_staging_create (cachefd, "k2", &b, NULL), 0);
+  pa = xasprintf ("staging/%s/owner", a);
+  pb = xasprintf ("staging/%s", b);
+  assert_int_equal (faccessat (cachefd, pa, F_OK, 0), 0);
+  /* k2 is being built by someone alive (lock held): kept; k1 is stale */
+  lockfd = jr_ec_lock_key (cachefd, "k2", LOCK_EX, NULL);
+  assert_true (lockfd >= 0);
+  assert_int_equal (jr_ec_staging_clean (cachefd, NULL, NULL), 0);
+  assert_int_equal (faccessat (cachefd, pb, F_OK, 0), 0);
+  pa[strlen (pa) - 6] = '\0';
+  assert_true (faccessat (cachefd, pa, F_OK, 0) < 0);
+  /* the holder itself knows its key's leftovers are stale */
+  assert_int_equal (jr_ec_staging_clean (cachefd, "k2", NULL), 0);
+  assert_true (faccessat (cachefd, pb, F_OK, 0) < 0);
+  close (lockfd);
+  close (cachefd);
+  rm_tmpdir (dir);
+}
+
+/* ---- commit / verify ---- */
+
+static void
+test_commit_verify (void **state)
+{
+  char *dir = make_tmpdir ();
+  cleanup_free char *cache = xasprintf ("%s/cache", dir);
+  cleanup_free char *name = NULL;
+  cleanup_free char *layer = NULL;
+  cleanup_free char *problem = NULL;
+  struct jr_ec_config cfg = { 0 };
+  struct jr_ec_key key = { 0 };
+  char digest1[JR_EC_DIGEST_LEN], digest2[JR_EC_DIGEST_LEN];
+  int64_t size, files;
+  jr_error_t err = NULL;
+  int cachefd, layerfd;
+
+  (void) state;
+  cachefd = jr_ec_store_open (cache, NULL);
+  assert_true (cachefd >= 0);
+  assert_int_equal (jr_ec_staging_create (cachefd, "0123abcd", &name, NULL), 0);
+  layer = xasprintf ("staging/%s/layer", name);
+  layerfd = openat (cachefd, layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true (layerfd >= 0);
+  write_at (layerfd, "app/node_modules/x/index.js", "module.exports = 1;\n");
+  write_at (layerfd, "app/node_modules/y/index.js", "module.exports = 2;\n");
+  assert_int_equal (symlinkat ("x/index.js", layerfd, "app/node_modules/link"), 0);
+  /* a whiteout (deleted base file) and an opaque dir (replaced base dir) */
+  if (mknodat (layerfd, "app/deleted", S_IFCHR | 0, makedev (0, 0)) < 0)
+    skip ();
+  assert_int_equal (mkdirat (layerfd, "app/replaced", 0755), 0);
+
+  assert_int_equal (jr_ec_digest_tree (layerfd, digest1, &size, &files, &err), 0);
+  assert_int_equal (size, 40);
+  assert_int_equal (files, 9);
+  assert_true (jr_has_prefix (digest1, "sha256:"));
+  /* the opaque flag is part of the content */
+  {
+    char p[64];
+    snprintf (p, sizeof (p), "/proc/self/fd/%d/app/replaced", layerfd);
+    if (setxattr (p, "trusted.overlay.opaque", "y", 1, 0) == 0)
+      {
+        assert_int_equal (jr_ec_digest_tree (layerfd, digest2, &size, &files, &err), 0);
+        assert_string_not_equal (digest1, digest2);
+      }
+  }
+
+  cfg.app = (char *) "shop";
+  cfg.version = (char *) "1.0.0";
+  key.version_key = (char *) "1.0.0";
+  key.os_id = (char *) "debian";
+  key.os_version = (char *) "12";
+  key.arch = (char *) "amd64";
+  key.variant = (char *) "";
+  strcpy (key.key, "0123abcd");
+  if (jr_ec_commit (cachefd, name, &cfg, &key, 1.5, &err) < 0)
+    fail_msg ("commit: %s", err->msg);
+  assert_true (jr_ec_store_has (cachefd, "0123abcd"));
+  {
+    cleanup_free char *s = NULL;
+    assert_true (faccessat (cachefd, "layers/0123abcd/work", F_OK, 0) < 0);
+    assert_int_equal (faccessat (cachefd, "layers/0123abcd/layer/app/node_modules/x/index.js", F_OK, 0), 0);
+    /* the staging dir is gone: the rename was the commit */
+    s = xasprintf ("staging/%s", name);
+    assert_true (faccessat (cachefd, s, F_OK, 0) < 0);
+  }
+  assert_int_equal (jr_ec_verify (cachefd, "0123abcd", &problem, &err), 1);
+
+  /* tamper with one byte of one file */
+  write_at (cachefd, "layers/0123abcd/layer/app/node_modules/y/index.js", "module.exports = 3;\n");
+  assert_int_equal (jr_ec_verify (cachefd, "0123abcd", &problem, &err), 0);
+  assert_non_null (strstr (problem, "digest"));
+  free (problem);
+  problem = NULL;
+  write_at (cachefd, "layers/0123abcd/layer/app/node_modules/y/index.js", "module.exports = 2;\n");
+  assert_int_equal (jr_ec_verify (cachefd, "0123abcd", &problem, &err), 1);
+  /* a mode change is tampering too */
+  assert_int_equal (fchmodat (cachefd, "layers/0123abcd/layer/app/node_modules/y/index.js", 0755, 0), 0);
+  assert_int_equal (jr_ec_verify (cachefd, "0123abcd", &problem, &err), 0);
+  free (problem);
+
+  close (layerfd);
+  close (cachefd);
+  rm_tmpdir (dir);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_config_defaults, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_config_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_wanted, setup, teardown),
+    cmocka_unit_test (test_cache_dir),
+    cmocka_unit_test (test_semver),
+    cmocka_unit_test (test_arch),
+    cmocka_unit_test (test_os_release),
+    cmocka_unit_test_setup_teardown (test_key_stable_and_hex, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_key_version, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_key_inputs, setup, teardown),
+    cmocka_unit_test (test_store_list_gc),
+    cmocka_unit_test (test_staging_clean),
+    cmocka_unit_test (test_commit_verify),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
