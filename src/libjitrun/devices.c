@@ -21,7 +21,8 @@ struct default_device
 
 /* What every container gets (0666, root-owned), as runc does. */
 static const struct default_device default_devices[] = {
-  { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+  { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
+  { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
 struct dev_symlink
@@ -129,7 +130,7 @@ spec_device (const struct oci_device *d, int rootfd, int devfd, bool in_userns, 
     }
 
   return make_node (dirfd, name, d->path, d->path, type,
-                    type == S_IFIFO ? 0 : makedev ((unsigned int) d->major, (unsigned int) d->minor),
+                    type == S_IFIFO ? 0 : makedev ((unsigned int)d->major, (unsigned int)d->minor),
                     d->has_file_mode ? d->file_mode : 0666, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
                     in_userns, err);
 }

@@ -199,7 +199,7 @@ jr_mount_options_parse (char *const *options, size_t n, struct jr_mount_options 
         }
     }
   out->remount_ro = out->bind && (out->flags & MS_RDONLY);
-  (void) err; /* unknown options are filesystem data, never an error */
+  (void)err; /* unknown options are filesystem data, never an error */
   return 0;
 }
 
@@ -223,15 +223,9 @@ mount_flags_of (const char *path, unsigned long *flags)
   {
     unsigned long st, ms;
   } map[] = {
-    { ST_RDONLY, MS_RDONLY },
-    { ST_NOSUID, MS_NOSUID },
-    { ST_NODEV, MS_NODEV },
-    { ST_NOEXEC, MS_NOEXEC },
-    { ST_SYNCHRONOUS, MS_SYNCHRONOUS },
-    { ST_MANDLOCK, MS_MANDLOCK },
-    { ST_NOATIME, MS_NOATIME },
-    { ST_NODIRATIME, MS_NODIRATIME },
-    { ST_RELATIME, MS_RELATIME },
+    { ST_RDONLY, MS_RDONLY },           { ST_NOSUID, MS_NOSUID },           { ST_NODEV, MS_NODEV },
+    { ST_NOEXEC, MS_NOEXEC },           { ST_SYNCHRONOUS, MS_SYNCHRONOUS }, { ST_MANDLOCK, MS_MANDLOCK },
+    { ST_NOATIME, MS_NOATIME },         { ST_NODIRATIME, MS_NODIRATIME },   { ST_RELATIME, MS_RELATIME },
 #ifdef ST_NOSYMFOLLOW
     { ST_NOSYMFOLLOW, MS_NOSYMFOLLOW },
 #endif
@@ -242,7 +236,7 @@ mount_flags_of (const char *path, unsigned long *flags)
     return -errno;
   *flags = 0;
   for (size_t i = 0; i < sizeof (map) / sizeof (map[0]); i++)
-    if ((unsigned long) sfs.f_flags & map[i].st)
+    if ((unsigned long)sfs.f_flags & map[i].st)
       *flags |= map[i].ms;
   return 0;
 }
@@ -688,8 +682,9 @@ do_tmpfs_copyup (struct mount_ctx *ctx, const char *source, const char *dest, un
    the namespace's cgroup; without one, bind the container's own directory
    from the host mount. */
 static int
-mount_cgroup_hierarchy (struct mount_ctx *ctx, const char *dest, const char *host_dir, const char *controllers,
-                        const char *cgpath, unsigned long flags, bool cgroupns, jr_error_t *err)
+mount_cgroup_hierarchy (struct mount_ctx *ctx, const char *dest, const char *host_dir,
+                        const char *controllers, const char *cgpath, unsigned long flags, bool cgroupns,
+                        jr_error_t *err)
 {
   unsigned long fs_flags = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME | MS_NOATIME);
   cleanup_free char *src = NULL;
@@ -812,7 +807,8 @@ mount_cgroup (struct mount_ctx *ctx, const struct oci_mount *m, const struct jr_
           {
             cleanup_strv char **names = jr_split (ctrl, ',');
             if (cgdirfd < 0)
-              cgdirfd = jr_openat_in_root (ctx->rootfd, m->destination, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, err);
+              cgdirfd
+                  = jr_openat_in_root (ctx->rootfd, m->destination, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, err);
             if (cgdirfd < 0)
               return cgdirfd;
             for (size_t j = 0; names && names[j]; j++)

@@ -23,7 +23,7 @@ parse (const char *const *opts)
 
   while (opts[n])
     n++;
-  assert_int_equal (jr_mount_options_parse ((char *const *) opts, n, &o, &err), 0);
+  assert_int_equal (jr_mount_options_parse ((char *const *)opts, n, &o, &err), 0);
   assert_null (err);
   return o;
 }
@@ -34,7 +34,7 @@ test_empty (void **state)
   const char *opts[] = { NULL };
   struct jr_mount_options o = parse (opts);
 
-  (void) state;
+  (void)state;
   assert_int_equal (o.flags, 0);
   assert_int_equal (o.clear_flags, 0);
   assert_int_equal (o.propagation, 0);
@@ -56,7 +56,7 @@ test_default_spec_dev (void **state)
   const char *opts[] = { "nosuid", "strictatime", "mode=755", "size=65536k", NULL };
   struct jr_mount_options o = parse (opts);
 
-  (void) state;
+  (void)state;
   assert_int_equal (o.flags, MS_NOSUID | MS_STRICTATIME);
   assert_string_equal (o.data, "mode=755,size=65536k");
   jr_mount_options_free (&o);
@@ -69,7 +69,7 @@ test_default_spec_devpts (void **state)
   const char *opts[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", NULL };
   struct jr_mount_options o = parse (opts);
 
-  (void) state;
+  (void)state;
   assert_int_equal (o.flags, MS_NOSUID | MS_NOEXEC);
   assert_string_equal (o.data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
   jr_mount_options_free (&o);
@@ -81,7 +81,7 @@ test_default_spec_cgroup (void **state)
   const char *opts[] = { "nosuid", "noexec", "nodev", "relatime", "ro", NULL };
   struct jr_mount_options o = parse (opts);
 
-  (void) state;
+  (void)state;
   assert_int_equal (o.flags, MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY);
   assert_null (o.data);
   jr_mount_options_free (&o);
@@ -112,7 +112,7 @@ test_each_flag_pair (void **state)
     { "nosymfollow", "symfollow", MS_NOSYMFOLLOW },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < sizeof (pairs) / sizeof (pairs[0]); i++)
     {
       const char *a[] = { pairs[i].set, NULL };
@@ -138,7 +138,7 @@ test_single_flags (void **state)
   const char *opts[] = { "dirsync", "remount", NULL };
   struct jr_mount_options o = parse (opts);
 
-  (void) state;
+  (void)state;
   assert_int_equal (o.flags, MS_DIRSYNC | MS_REMOUNT);
   jr_mount_options_free (&o);
 }
@@ -152,7 +152,7 @@ test_last_wins (void **state)
   const char *c[] = { "nosuid", "suid", "nosuid", NULL };
   struct jr_mount_options o;
 
-  (void) state;
+  (void)state;
   o = parse (a);
   assert_int_equal (o.flags & MS_RDONLY, 0);
   assert_int_equal (o.clear_flags, MS_RDONLY);
@@ -175,7 +175,7 @@ test_bind (void **state)
   const char *c[] = { "ro", NULL };
   struct jr_mount_options o;
 
-  (void) state;
+  (void)state;
   o = parse (a);
   assert_true (o.bind);
   assert_false (o.recursive);
@@ -206,13 +206,13 @@ test_propagation (void **state)
     const char *name;
     unsigned long value;
   } cases[] = {
-    { "private", MS_PRIVATE },      { "rprivate", MS_PRIVATE | MS_REC },
-    { "shared", MS_SHARED },        { "rshared", MS_SHARED | MS_REC },
-    { "slave", MS_SLAVE },          { "rslave", MS_SLAVE | MS_REC },
+    { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+    { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+    { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
     { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++)
     {
       const char *opts[] = { "bind", cases[i].name, NULL };
@@ -242,7 +242,7 @@ test_recursive_attrs (void **state)
     { "rnosymfollow", "rsymfollow", MOUNT_ATTR_NOSYMFOLLOW },
   };
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < sizeof (pairs) / sizeof (pairs[0]); i++)
     {
       const char *a[] = { pairs[i].set, NULL };
@@ -271,14 +271,14 @@ test_recursive_atime (void **state)
     const char *name;
     unsigned int mode;
   } cases[] = {
-    { "rnoatime", MOUNT_ATTR_NOATIME },    { "rstrictatime", MOUNT_ATTR_STRICTATIME },
-    { "rrelatime", MOUNT_ATTR_RELATIME },  { "ratime", MOUNT_ATTR_RELATIME },
+    { "rnoatime", MOUNT_ATTR_NOATIME },     { "rstrictatime", MOUNT_ATTR_STRICTATIME },
+    { "rrelatime", MOUNT_ATTR_RELATIME },   { "ratime", MOUNT_ATTR_RELATIME },
     { "rnorelatime", MOUNT_ATTR_RELATIME }, { "rnostrictatime", MOUNT_ATTR_RELATIME },
   };
   const char *combo[] = { "rnoatime", "rstrictatime", "rnosuid", NULL };
   struct jr_mount_options o;
 
-  (void) state;
+  (void)state;
   for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++)
     {
       const char *opts[] = { cases[i].name, NULL };
@@ -302,7 +302,7 @@ test_special (void **state)
   const char *c[] = { "ridmap", NULL };
   struct jr_mount_options o;
 
-  (void) state;
+  (void)state;
   o = parse (a);
   assert_true (o.tmpcopyup);
   assert_false (o.idmap);
@@ -321,12 +321,12 @@ test_special (void **state)
 static void
 test_data_passthrough (void **state)
 {
-  const char *opts[] = { "lowerdir=/a:/b", "ro",      "upperdir=/u", "workdir=/w", "",
-                         "uid=1000",       "nosuid",  "x-custom",    "size=1g",    NULL };
+  const char *opts[] = { "lowerdir=/a:/b", "ro",     "upperdir=/u", "workdir=/w", "",
+                         "uid=1000",       "nosuid", "x-custom",    "size=1g",    NULL };
   const char *defaults[] = { "defaults", "size=1m", NULL };
   struct jr_mount_options o = parse (opts);
 
-  (void) state;
+  (void)state;
   assert_string_equal (o.data, "lowerdir=/a:/b,upperdir=/u,workdir=/w,uid=1000,x-custom,size=1g");
   assert_int_equal (o.flags, MS_RDONLY | MS_NOSUID);
   jr_mount_options_free (&o);
@@ -344,7 +344,7 @@ test_exact_match (void **state)
   const char *opts[] = { "RO", "bindx", "r", "nosuid=1", NULL };
   struct jr_mount_options o = parse (opts);
 
-  (void) state;
+  (void)state;
   assert_int_equal (o.flags, 0);
   assert_false (o.bind);
   assert_string_equal (o.data, "RO,bindx,r,nosuid=1");
@@ -359,7 +359,7 @@ test_reset (void **state)
   const char *b[] = { "nodev", NULL };
   struct jr_mount_options o = parse (a);
 
-  (void) state;
+  (void)state;
   jr_mount_options_free (&o);
   o = parse (b);
   assert_int_equal (o.flags, MS_NODEV);
