@@ -4,8 +4,8 @@
 #
 # 1. base: `debootstrap --variant=minbase bookworm` with python3 + python3-venv from
 #    Debian's archive, and a wheelhouse made from Debian's python3-* packages
-#    (demo/deb2wheel.py). Rebuilt only when this script or deb2wheel.py changes
-#    (hash kept in base.stamp), or with --force.
+#    (demo/deb2wheel.py). Rebuilt only when its inputs change (build_base's text, the
+#    package lists, mirror, deb2wheel.py: hash kept in base.stamp), or with --force.
 # 2. app: demo/app copied to /app, the wheels to /app/wheels. Refreshed (cheap) when
 #    any file under demo/app changes (app.stamp).
 #
@@ -34,13 +34,9 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock"
 flock 9
 
-arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
-base_hash=$( { cat "$HERE/build-rootfs.sh" "$HERE/deb2wheel.py"; echo "$MIRROR $arch"; } |
-             sha256sum | cut -c1-16)
 app_hash=$( cd "$HERE/app" &&
             find . -type f ! -path '*/__pycache__/*' ! -path './.venv/*' ! -path './wheels/*' \
                  -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
-app_hash="$base_hash-$app_hash"
 
 in_root() {  # run a command inside the rootfs being built, with a clean environment
     local root=$1; shift
@@ -86,7 +82,7 @@ build_base() {
     rm -f "$CACHE/app.stamp"
     echo "$base_hash" > "$CACHE/base.stamp"
     t1=$(jr_now_ns)
-    echo "$(jr_s $((t1 - t0)))" > "$CACHE/base.seconds"
+    { jr_s $((t1 - t0)); echo; } > "$CACHE/base.seconds"
     jr_log "base rootfs built in $(jr_s $((t1 - t0))) s ($(du -sh "$ROOTFS" | cut -f1))"
 }
 
@@ -100,6 +96,15 @@ install_app() {
     chown -R 0:0 "$ROOTFS/app"
     echo "$app_hash" > "$CACHE/app.stamp"
 }
+
+# The base's inputs: the recipe (the text of build_base and in_root), the package
+# lists, suite, mirror, architecture and deb2wheel.py. Editing the rest of this
+# script does not rebuild the base.
+arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+base_hash=$( { declare -f build_base in_root; cat "$HERE/deb2wheel.py"
+               echo "$SUITE $ROOTFS_PKGS ${WHEEL_PKGS[*]} $MIRROR $arch"; } |
+             sha256sum | cut -c1-16)
+app_hash="$base_hash-$app_hash"
 
 if [ "$FORCE" = 1 ] || [ ! -d "$ROOTFS/usr" ] || [ ! -d "$CACHE/wheels" ] ||
    [ "$(cat "$CACHE/base.stamp" 2>/dev/null)" != "$base_hash" ]; then

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables used by the scripts that source this file
 # Shared helpers for demo/*.sh and bench/*: logging, timing, JSON, OCI bundles,
 # package installation.  Source it; it defines functions and a few variables only.
 

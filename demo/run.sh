@@ -70,7 +70,7 @@ mkdir -p "$CACHE_DIR" "$STATE"
 
 ID=""
 cleanup() {
-    [ -n "$ID" ] && "$RT" --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
+    if [ -n "$ID" ]; then "$RT" --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true; fi
     jr_umount_rootfs "$BUNDLE"
 }
 trap cleanup EXIT

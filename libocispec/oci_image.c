@@ -43,7 +43,7 @@ parse_manifest (struct oci_pctx *c, yajl_val v, void *o)
   yajl_val cfg;
   TRY (oci_expect_object (c, v));
   TRY (oci_get_int (c, v, "schemaVersion", INT32_MIN, INT32_MAX, NULL, &sv));
-  m->schema_version = (int) sv;
+  m->schema_version = (int)sv;
   TRY (oci_get_str (c, v, "mediaType", &m->media_type));
   TRY (oci_get_str (c, v, "artifactType", &m->artifact_type));
   if ((cfg = oci_obj_get (v, "config")))
@@ -65,7 +65,7 @@ parse_index (struct oci_pctx *c, yajl_val v, void *o)
   int64_t sv = 0;
   TRY (oci_expect_object (c, v));
   TRY (oci_get_int (c, v, "schemaVersion", INT32_MIN, INT32_MAX, NULL, &sv));
-  idx->schema_version = (int) sv;
+  idx->schema_version = (int)sv;
   TRY (oci_get_str (c, v, "mediaType", &idx->media_type));
   TRY (oci_get_str (c, v, "artifactType", &idx->artifact_type));
   SUBARRAY (c, v, "manifests", idx->manifests, idx->manifests_len, parse_descriptor);
@@ -202,8 +202,8 @@ oci_image_index_parse (const char *json, size_t len, const char *what, char **er
 struct oci_image_config *
 oci_image_config_parse (const char *json, size_t len, const char *what, char **errmsg)
 {
-  return oci_parse_document (json, len, what ? what : "image config", errmsg, sizeof (struct oci_image_config),
-                             parse_image_config, free_image_config_cb);
+  return oci_parse_document (json, len, what ? what : "image config", errmsg,
+                             sizeof (struct oci_image_config), parse_image_config, free_image_config_cb);
 }
 
 /* ======================= freeing ======================= */

@@ -14,8 +14,8 @@
 
 #include "oci_json.h"
 
-/* Deeper documents are rejected before yajl_tree sees them: yajl_tree_free
-   and our converters recurse, and no OCI document nests anywhere near this. */
+/* Deeper documents are rejected while parsing: freeing and the jvalue
+   converter recurse, and no OCI document nests anywhere near this. */
 #define OCI_MAX_DEPTH 512
 
 /* ======================= allocation ======================= */
@@ -140,7 +140,7 @@ oci_path_index (struct oci_pctx *c, size_t i)
 {
   char buf[32];
   int n = snprintf (buf, sizeof buf, "[%zu]", i);
-  return path_append (c, buf, (size_t) n);
+  return path_append (c, buf, (size_t)n);
 }
 
 int
@@ -161,87 +161,273 @@ oci_fail (struct oci_pctx *c, const char *fmt, ...)
   return -1;
 }
 
-/* Reject absurd nesting cheaply (strings are skipped so brackets inside
-   them do not count). */
-static bool
-nesting_ok (const char *s, size_t len)
+/* Tree building.  yajl_tree grows every array and object one element per
+   realloc, which is quadratic when realloc has to copy; so the tree is built
+   here from yajl_parse callbacks, with geometric growth, into the public
+   yajl_val node type (the readers above stay plain yajl_tree code). */
+
+struct tb_frame
 {
-  size_t i, depth = 0;
-  bool in_str = false;
-  for (i = 0; i < len; i++)
+  yajl_val node;
+  size_t cap;
+  char *key; /* pending key of an object */
+};
+
+struct tree_builder
+{
+  yajl_val root;
+  struct tb_frame *frames;
+  size_t depth;
+  size_t frames_cap;
+  bool too_deep;
+};
+
+void
+oci_tree_free (yajl_val v)
+{
+  size_t i;
+  if (v == NULL)
+    return;
+  switch (v->type)
     {
-      char ch = s[i];
-      if (in_str)
+    case yajl_t_string:
+      free (v->u.string);
+      break;
+    case yajl_t_number:
+      free (v->u.number.r);
+      break;
+    case yajl_t_object:
+      for (i = 0; i < v->u.object.len; i++)
         {
-          if (ch == '\\')
-            i++;
-          else if (ch == '"')
-            in_str = false;
+          free ((char *)v->u.object.keys[i]);
+          oci_tree_free (v->u.object.values[i]);
         }
-      else if (ch == '"')
-        in_str = true;
-      else if (ch == '[' || ch == '{')
-        {
-          if (++depth > OCI_MAX_DEPTH)
-            return false;
-        }
-      else if ((ch == ']' || ch == '}') && depth > 0)
-        depth--;
+      free (v->u.object.keys);
+      free (v->u.object.values);
+      break;
+    case yajl_t_array:
+      for (i = 0; i < v->u.array.len; i++)
+        oci_tree_free (v->u.array.values[i]);
+      free (v->u.array.values);
+      break;
+    default:
+      break;
     }
-  return true;
+  free (v);
 }
+
+static yajl_val
+tb_node (yajl_type t)
+{
+  yajl_val v = oci_xcalloc (1, sizeof *v);
+  v->type = t;
+  return v;
+}
+
+/* Attach v to the open container (or make it the root).  The tree is
+   always fully reachable from root, so an aborted parse frees cleanly. */
+static int
+tb_add (struct tree_builder *b, yajl_val v)
+{
+  struct tb_frame *f;
+  if (b->depth == 0)
+    {
+      b->root = v;
+      return 1;
+    }
+  f = &b->frames[b->depth - 1];
+  if (f->node->type == yajl_t_array)
+    {
+      if (f->node->u.array.len == f->cap)
+        {
+          f->cap = f->cap ? f->cap * 2 : 4;
+          f->node->u.array.values = oci_xrealloc (f->node->u.array.values, f->cap * sizeof (yajl_val));
+        }
+      f->node->u.array.values[f->node->u.array.len++] = v;
+    }
+  else
+    {
+      if (f->node->u.object.len == f->cap)
+        {
+          f->cap = f->cap ? f->cap * 2 : 4;
+          f->node->u.object.keys = oci_xrealloc ((void *)f->node->u.object.keys, f->cap * sizeof (char *));
+          f->node->u.object.values = oci_xrealloc (f->node->u.object.values, f->cap * sizeof (yajl_val));
+        }
+      f->node->u.object.keys[f->node->u.object.len] = f->key ? f->key : oci_xstrdup ("");
+      f->node->u.object.values[f->node->u.object.len++] = v;
+      f->key = NULL;
+    }
+  return 1;
+}
+
+static int
+tb_open (struct tree_builder *b, yajl_type t)
+{
+  yajl_val v;
+  if (b->depth >= OCI_MAX_DEPTH)
+    {
+      b->too_deep = true;
+      return 0;
+    }
+  v = tb_node (t);
+  tb_add (b, v);
+  if (b->depth == b->frames_cap)
+    {
+      b->frames_cap = b->frames_cap ? b->frames_cap * 2 : 16;
+      b->frames = oci_xrealloc (b->frames, b->frames_cap * sizeof *b->frames);
+    }
+  b->frames[b->depth].node = v;
+  b->frames[b->depth].cap = 0;
+  b->frames[b->depth].key = NULL;
+  b->depth++;
+  return 1;
+}
+
+static int
+tb_close (void *ctx)
+{
+  struct tree_builder *b = ctx;
+  if (b->depth > 0)
+    {
+      b->depth--;
+      free (b->frames[b->depth].key);
+    }
+  return 1;
+}
+
+static int
+tb_null (void *ctx)
+{
+  return tb_add (ctx, tb_node (yajl_t_null));
+}
+
+static int
+tb_bool (void *ctx, int val)
+{
+  return tb_add (ctx, tb_node (val ? yajl_t_true : yajl_t_false));
+}
+
+static int
+tb_number (void *ctx, const char *s, size_t len)
+{
+  yajl_val v = tb_node (yajl_t_number);
+  char *end;
+  v->u.number.r = strndup (s, len);
+  if (v->u.number.r == NULL)
+    abort ();
+  errno = 0;
+  v->u.number.i = strtoll (v->u.number.r, &end, 10);
+  if (errno == 0 && *end == '\0')
+    v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+  errno = 0;
+  v->u.number.d = strtod (v->u.number.r, &end);
+  if (errno == 0 && *end == '\0')
+    v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+  return tb_add (ctx, v);
+}
+
+static int
+tb_string (void *ctx, const unsigned char *s, size_t len)
+{
+  yajl_val v = tb_node (yajl_t_string);
+  v->u.string = strndup ((const char *)s, len);
+  if (v->u.string == NULL)
+    abort ();
+  return tb_add (ctx, v);
+}
+
+static int
+tb_map_key (void *ctx, const unsigned char *s, size_t len)
+{
+  struct tree_builder *b = ctx;
+  struct tb_frame *f = &b->frames[b->depth - 1];
+  free (f->key);
+  f->key = strndup ((const char *)s, len);
+  if (f->key == NULL)
+    abort ();
+  return 1;
+}
+
+static int
+tb_start_map (void *ctx)
+{
+  return tb_open (ctx, yajl_t_object);
+}
+
+static int
+tb_start_array (void *ctx)
+{
+  return tb_open (ctx, yajl_t_array);
+}
+
+static const yajl_callbacks tb_callbacks = {
+  .yajl_null = tb_null,
+  .yajl_boolean = tb_bool,
+  .yajl_number = tb_number,
+  .yajl_string = tb_string,
+  .yajl_start_map = tb_start_map,
+  .yajl_map_key = tb_map_key,
+  .yajl_end_map = tb_close,
+  .yajl_start_array = tb_start_array,
+  .yajl_end_array = tb_close,
+};
 
 yajl_val
 oci_tree_parse (struct oci_pctx *c, const char *json, size_t len)
 {
-  char errbuf[1024];
-  char *copy;
-  yajl_val tree;
+  struct tree_builder b = { 0 };
+  yajl_handle h;
+  yajl_status st;
 
   if (json == NULL)
     len = 0;
-  if (!nesting_ok (json, len))
-    {
-      if (asprintf (&c->err, "%s: invalid JSON: nesting deeper than %d levels", c->what, OCI_MAX_DEPTH) < 0)
-        abort ();
-      return NULL;
-    }
   if (len && memchr (json, '\0', len) != NULL)
     {
       if (asprintf (&c->err, "%s: invalid JSON: embedded NUL byte", c->what) < 0)
         abort ();
       return NULL;
     }
-  /* yajl_tree_parse wants a NUL-terminated string. */
-  copy = oci_xmalloc (len + 1);
-  if (len)
-    memcpy (copy, json, len);
-  copy[len] = '\0';
-  errbuf[0] = '\0';
-  tree = yajl_tree_parse (copy, errbuf, sizeof errbuf);
-  free (copy);
-  if (tree == NULL)
+  h = yajl_alloc (&tb_callbacks, NULL, &b);
+  if (h == NULL)
+    abort ();
+  st = yajl_parse (h, (const unsigned char *)(json ? json : ""), len);
+  if (st == yajl_status_ok)
+    st = yajl_complete_parse (h);
+  if (st != yajl_status_ok)
     {
-      /* yajl's message spans lines (snippet + arrow): keep the first. */
-      char *nl = strchr (errbuf, '\n');
-      size_t n;
-      if (nl)
-        *nl = '\0';
-      n = strlen (errbuf);
-      while (n > 0 && (errbuf[n - 1] == ' ' || errbuf[n - 1] == '\t' || errbuf[n - 1] == '\r'))
-        errbuf[--n] = '\0';
-      if (asprintf (&c->err, "%s: invalid JSON: %s", c->what, errbuf[0] ? errbuf : "parse error") < 0)
+      char msg[256] = "";
+      if (b.too_deep)
+        snprintf (msg, sizeof msg, "nesting deeper than %d levels", OCI_MAX_DEPTH);
+      else
+        {
+          unsigned char *e = yajl_get_error (h, 0, NULL, 0);
+          size_t n;
+          snprintf (msg, sizeof msg, "%s", e ? (const char *)e : "parse error");
+          if (e)
+            yajl_free_error (h, e);
+          /* keep one line */
+          msg[strcspn (msg, "\n")] = '\0';
+          n = strlen (msg);
+          while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\t' || msg[n - 1] == '\r'))
+            msg[--n] = '\0';
+        }
+      if (asprintf (&c->err, "%s: invalid JSON: %s", c->what, msg[0] ? msg : "parse error") < 0)
         abort ();
-      return NULL;
+      while (b.depth > 0)
+        tb_close (&b);
+      oci_tree_free (b.root);
+      b.root = NULL;
     }
-  return tree;
+  yajl_free (h);
+  free (b.frames);
+  return b.root;
 }
 
 /* Parse `json` as one document: tree, then fn into a calloc'ed object of
    `size` bytes; on failure the partial object is released with free_fn. */
 void *
 oci_parse_document (const char *json, size_t len, const char *what, char **errmsg, size_t size,
-                int (*fn) (struct oci_pctx *, yajl_val, void *), void (*free_fn) (void *))
+                    int (*fn) (struct oci_pctx *, yajl_val, void *), void (*free_fn) (void *))
 {
   struct oci_pctx c;
   yajl_val tree;
@@ -259,7 +445,7 @@ oci_parse_document (const char *json, size_t len, const char *what, char **errms
           free_fn (obj);
           obj = NULL;
         }
-      yajl_tree_free (tree);
+      oci_tree_free (tree);
     }
   oci_pctx_finish (&c, errmsg);
   return obj;
@@ -277,7 +463,7 @@ oci_read_whole_file (const char *path, size_t *len, char **errmsg)
   if (fd < 0)
     goto fail;
   if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
-    cap = (size_t) st.st_size + 1;
+    cap = (size_t)st.st_size + 1;
   if (cap < 4096)
     cap = 4096;
   buf = oci_xmalloc (cap);
@@ -296,7 +482,7 @@ oci_read_whole_file (const char *path, size_t *len, char **errmsg)
         goto fail;
       if (r == 0)
         break;
-      n += (size_t) r;
+      n += (size_t)r;
     }
   close (fd);
   buf[n] = '\0';
@@ -505,11 +691,11 @@ oci_val_map (struct oci_pctx *c, yajl_val v, struct oci_string_map *m)
 }
 
 /* Common prologue of the obj[key] readers: look up, extend the path. */
-#define GET_PROLOGUE(c, obj, key, v, saved)                                                                   \
-  yajl_val v = oci_obj_get (obj, key);                                                                      \
-  size_t saved;                                                                                             \
-  if (v == NULL)                                                                                            \
-    return 0;                                                                                               \
+#define GET_PROLOGUE(c, obj, key, v, saved)                                                                  \
+  yajl_val v = oci_obj_get (obj, key);                                                                       \
+  size_t saved;                                                                                              \
+  if (v == NULL)                                                                                             \
+    return 0;                                                                                                \
   saved = oci_path_key (c, key)
 
 int
@@ -566,7 +752,7 @@ oci_get_i32 (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, int32
   int64_t t;
   int r = oci_get_int (c, obj, key, INT32_MIN, INT32_MAX, has, &t);
   if (r > 0)
-    *out = (int32_t) t;
+    *out = (int32_t)t;
   return r;
 }
 
@@ -576,7 +762,7 @@ oci_get_u32 (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, uint3
   uint64_t t;
   int r = oci_get_uint (c, obj, key, UINT32_MAX, has, &t);
   if (r > 0)
-    *out = (uint32_t) t;
+    *out = (uint32_t)t;
   return r;
 }
 
@@ -586,7 +772,7 @@ oci_get_u16 (struct oci_pctx *c, yajl_val obj, const char *key, bool *has, uint1
   uint64_t t;
   int r = oci_get_uint (c, obj, key, UINT16_MAX, has, &t);
   if (r > 0)
-    *out = (uint16_t) t;
+    *out = (uint16_t)t;
   return r;
 }
 
@@ -714,6 +900,35 @@ oci_gen_new (bool pretty)
   return g;
 }
 
+/* yajl's beautifier prints an empty container as "[\n\n\t]"; fold it to
+   "[]".  A raw newline never occurs inside a generated string (yajl escapes
+   it), so a bracket followed by whitespace containing '\n' is structural. */
+static size_t
+collapse_empty (char *s, size_t len)
+{
+  size_t r = 0, w = 0;
+  while (r < len)
+    {
+      char ch = s[r];
+      if ((ch == '[' || ch == '{') && r + 1 < len && s[r + 1] == '\n')
+        {
+          size_t k = r + 1;
+          while (k < len && (s[k] == '\n' || s[k] == '\t' || s[k] == ' '))
+            k++;
+          if (k < len && s[k] == (ch == '[' ? ']' : '}'))
+            {
+              s[w++] = ch;
+              s[w++] = s[k];
+              r = k + 1;
+              continue;
+            }
+        }
+      s[w++] = s[r++];
+    }
+  s[w] = '\0';
+  return w;
+}
+
 char *
 oci_gen_finish (yajl_gen g)
 {
@@ -729,7 +944,7 @@ oci_gen_finish (yajl_gen g)
         {
           memcpy (out, buf, len);
           out[len] = '\0';
-          /* beautified output ends with "\n" only sometimes: normalize to none */
+          len = collapse_empty (out, len);
           while (len > 0 && out[len - 1] == '\n')
             out[--len] = '\0';
         }
@@ -744,13 +959,13 @@ oci_gen_str (yajl_gen g, const char *s)
   if (s == NULL)
     yajl_gen_null (g);
   else
-    yajl_gen_string (g, (const unsigned char *) s, strlen (s));
+    yajl_gen_string (g, (const unsigned char *)s, strlen (s));
 }
 
 void
 oci_gen_key (yajl_gen g, const char *k)
 {
-  yajl_gen_string (g, (const unsigned char *) k, strlen (k));
+  yajl_gen_string (g, (const unsigned char *)k, strlen (k));
 }
 
 void
@@ -781,7 +996,7 @@ oci_gen_uint (yajl_gen g, uint64_t v)
 {
   char buf[32];
   int n = snprintf (buf, sizeof buf, "%" PRIu64, v);
-  yajl_gen_number (g, buf, (size_t) n);
+  yajl_gen_number (g, buf, (size_t)n);
 }
 
 void
@@ -867,7 +1082,7 @@ oci_json_parse_string_array (const char *json, size_t *len, const char *what, ch
       n = 0;
     }
   if (tree)
-    yajl_tree_free (tree);
+    oci_tree_free (tree);
   oci_pctx_finish (&c, errmsg);
   if (len)
     *len = n;
@@ -1206,7 +1421,7 @@ oci_jvalue_parse (const char *json, size_t len, char **errmsg)
   if (tree)
     {
       v = jfrom_tree (tree);
-      yajl_tree_free (tree);
+      oci_tree_free (tree);
     }
   oci_pctx_finish (&c, errmsg);
   return v;
@@ -1241,16 +1456,16 @@ oci_jvalue_int (const struct oci_jvalue *v, int64_t *out)
       *out = v->i;
       return true;
     case J_UINT:
-      if (v->u > (uint64_t) INT64_MAX)
+      if (v->u > (uint64_t)INT64_MAX)
         return false;
-      *out = (int64_t) v->u;
+      *out = (int64_t)v->u;
       return true;
     case J_DOUBLE:
       /* integral doubles such as 1e3 still count */
       /* range first so the cast is defined; no libm needed */
-      if (!(v->d >= -9223372036854775808.0 && v->d < 9223372036854775808.0) || (double) (int64_t) v->d != v->d)
+      if (!(v->d >= -9223372036854775808.0 && v->d < 9223372036854775808.0) || (double)(int64_t)v->d != v->d)
         return false;
-      *out = (int64_t) v->d;
+      *out = (int64_t)v->d;
       return true;
     default:
       return false;

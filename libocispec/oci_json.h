@@ -1,5 +1,5 @@
 /* libocispec internals shared by oci_json.c, oci_runtime*.c and oci_image.c:
- * typed readers over a yajl_tree with JSON-path error messages, and small
+ * typed readers over a yajl_tree-shaped tree with JSON-path error messages, and small
  * yajl_gen helpers.  Not part of the public API (that is oci_spec.h). */
 #ifndef OCI_JSON_H
 #define OCI_JSON_H
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
 #include "oci_spec.h"
@@ -41,8 +42,11 @@ oci_path_restore (struct oci_pctx *c, size_t len)
 /* Record "<what>: <path>: <problem>"; always returns -1. */
 int oci_fail (struct oci_pctx *c, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
-/* Parse text into a tree; NULL with c->err set on invalid JSON. */
+/* Parse text into a tree of yajl_tree nodes (built by libocispec, so free
+   it with oci_tree_free, not yajl_tree_free); NULL with c->err set on
+   invalid JSON. */
 yajl_val oci_tree_parse (struct oci_pctx *c, const char *json, size_t len);
+void oci_tree_free (yajl_val v);
 
 /* Parse `json` as one document: tree, then fn into a calloc'ed object of
    `size` bytes; on failure the partial object is released with free_fn. */

@@ -69,7 +69,7 @@ parse_user (struct oci_pctx *c, yajl_val v, struct oci_user *u)
           size_t si = oci_path_index (c, i);
           uint64_t g;
           TRY (oci_val_uint (c, gids->u.array.values[i], UINT32_MAX, &g));
-          u->additional_gids[i] = (uint32_t) g;
+          u->additional_gids[i] = (uint32_t)g;
           oci_path_restore (c, si);
         }
       oci_path_restore (c, saved);
@@ -541,21 +541,21 @@ struct oci_spec *
 oci_spec_parse (const char *json, size_t len, const char *what, char **errmsg)
 {
   return oci_parse_document (json, len, what ? what : "config.json", errmsg, sizeof (struct oci_spec),
-                         parse_spec_cb, free_spec_cb);
+                             parse_spec_cb, free_spec_cb);
 }
 
 struct oci_process *
 oci_process_parse (const char *json, size_t len, const char *what, char **errmsg)
 {
   return oci_parse_document (json, len, what ? what : "process.json", errmsg, sizeof (struct oci_process),
-                         parse_process_cb, free_process_cb);
+                             parse_process_cb, free_process_cb);
 }
 
 struct oci_linux_resources *
 oci_linux_resources_parse (const char *json, size_t len, const char *what, char **errmsg)
 {
-  return oci_parse_document (json, len, what ? what : "resources", errmsg, sizeof (struct oci_linux_resources),
-                         parse_resources_cb, free_resources_cb);
+  return oci_parse_document (json, len, what ? what : "resources", errmsg,
+                             sizeof (struct oci_linux_resources), parse_resources_cb, free_resources_cb);
 }
 
 struct oci_spec *
@@ -821,7 +821,7 @@ parse_state (struct oci_pctx *c, yajl_val v, void *o)
   TRY (oci_get_str (c, v, "id", &s->id));
   TRY (oci_get_str (c, v, "status", &s->status));
   TRY (oci_get_int (c, v, "pid", 0, INT32_MAX, NULL, &pid));
-  s->pid = (int) pid;
+  s->pid = (int)pid;
   TRY (oci_get_str (c, v, "bundle", &s->bundle));
   TRY (oci_get_str (c, v, "rootfs", &s->rootfs));
   TRY (oci_get_str (c, v, "created", &s->created));
@@ -903,7 +903,8 @@ parse_features_linux (struct oci_pctx *c, yajl_val v, struct oci_features *f)
       TRY (oci_get_strv (c, sub, "operators", &f->seccomp_operators, &f->seccomp_operators_len));
       TRY (oci_get_strv (c, sub, "archs", &f->seccomp_archs, &f->seccomp_archs_len));
       TRY (oci_get_strv (c, sub, "knownFlags", &f->seccomp_known_flags, &f->seccomp_known_flags_len));
-      TRY (oci_get_strv (c, sub, "supportedFlags", &f->seccomp_supported_flags, &f->seccomp_supported_flags_len));
+      TRY (oci_get_strv (c, sub, "supportedFlags", &f->seccomp_supported_flags,
+                         &f->seccomp_supported_flags_len));
       oci_path_restore (c, saved);
     }
   TRY (parse_enabled (c, v, "apparmor", &f->apparmor_enabled));

@@ -542,8 +542,8 @@ void oci_jvalue_free (struct oci_jvalue *v);
 /* Parse any JSON document into a tree, and read it back. */
 struct oci_jvalue *oci_jvalue_parse (const char *json, size_t len, char **errmsg);
 const struct oci_jvalue *oci_jobject_get (const struct oci_jvalue *o, const char *key);
-const char *oci_jvalue_str (const struct oci_jvalue *v);          /* NULL if not a string */
-bool oci_jvalue_int (const struct oci_jvalue *v, int64_t *out);     /* false if not a number */
+const char *oci_jvalue_str (const struct oci_jvalue *v);        /* NULL if not a string */
+bool oci_jvalue_int (const struct oci_jvalue *v, int64_t *out); /* false if not a number */
 bool oci_jvalue_bool (const struct oci_jvalue *v, bool *out);
 size_t oci_jarray_len (const struct oci_jvalue *a);
 const struct oci_jvalue *oci_jarray_get (const struct oci_jvalue *a, size_t i);
@@ -662,7 +662,8 @@ struct oci_image_index *oci_image_index_parse (const char *json, size_t len, con
 char *oci_image_index_to_json (const struct oci_image_index *idx, bool pretty);
 void oci_image_index_free (struct oci_image_index *idx);
 
-struct oci_image_config *oci_image_config_parse (const char *json, size_t len, const char *what, char **errmsg);
+struct oci_image_config *oci_image_config_parse (const char *json, size_t len, const char *what,
+                                                 char **errmsg);
 char *oci_image_config_to_json (const struct oci_image_config *c, bool pretty);
 void oci_image_config_free (struct oci_image_config *c);
 

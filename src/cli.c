@@ -93,7 +93,7 @@ jr_cli_parse_uint64 (const char *option, const char *s, uint64_t *out, jr_error_
   unsigned long long v;
   const char *p = s;
 
-  while (isspace ((unsigned char) *p))
+  while (isspace ((unsigned char)*p))
     p++;
   /* strtoull accepts "-1" and wraps it: refuse the sign explicitly. */
   if (*p == '-')
@@ -118,7 +118,7 @@ jr_cli_parse_int (const char *option, const char *s, int min, int max, int *out,
   if (v < min || v > max)
     return jr_error (err, 0, "invalid value `%s` for option `%s`: must be between %d and %d", s, option, min,
                      max);
-  *out = (int) v;
+  *out = (int)v;
   return 0;
 }
 
@@ -233,8 +233,7 @@ jr_cli_parse_create (const char *name, const char *usage, bool run, int argc, ch
 }
 
 int
-jr_cli_parse_id (const char *name, const char *usage, int argc, char **argv, const char **id,
-                 jr_error_t *err)
+jr_cli_parse_id (const char *name, const char *usage, int argc, char **argv, const char **id, jr_error_t *err)
 {
   static const struct option longopts[] = {
     { "help", no_argument, NULL, 'h' },

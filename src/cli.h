@@ -51,9 +51,9 @@ struct jr_cli_spec
   const struct option *longopts;
 };
 
-#define JR_CLI_END -1   /* no more options: operands start at optind */
+#define JR_CLI_END   -1 /* no more options: operands start at optind */
 #define JR_CLI_ERROR -2 /* *err is set */
-#define JR_CLI_HELP -3  /* --help was given and printed: exit 0 */
+#define JR_CLI_HELP  -3 /* --help was given and printed: exit 0 */
 
 /* Next option of argv (getopt state is reset on the first call of each
    parse, when optind is 0): returns the option's value, or one of the

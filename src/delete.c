@@ -4,16 +4,15 @@
 
 #include "cli.h"
 
-static const char usage[]
-    = "USAGE:\n"
-      "   jitrun delete [command options] <container-id>\n"
-      "\n"
-      "Delete the resources held by the container (state, cgroup, extension\n"
-      "cache mounts).  Poststop hooks run here.\n"
-      "\n"
-      "OPTIONS:\n"
-      "   --force, -f  kill a running container with SIGKILL first; a missing\n"
-      "                container is not an error\n";
+static const char usage[] = "USAGE:\n"
+                            "   jitrun delete [command options] <container-id>\n"
+                            "\n"
+                            "Delete the resources held by the container (state, cgroup, extension\n"
+                            "cache mounts).  Poststop hooks run here.\n"
+                            "\n"
+                            "OPTIONS:\n"
+                            "   --force, -f  kill a running container with SIGKILL first; a missing\n"
+                            "                container is not an error\n";
 
 int
 jr_cmd_delete (const struct jr_global *g, int argc, char **argv, jr_error_t *err)

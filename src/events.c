@@ -56,5 +56,5 @@ jr_cmd_events (const struct jr_global *g, int argc, char **argv, jr_error_t *err
     return jr_cli_done (c);
   if (jr_cli_check_args (&spec, argc - optind, 1, 1, err) < 0)
     return -1;
-  return jr_container_events (g, argv[optind], stats, (int) interval, err) < 0 ? -1 : 0;
+  return jr_container_events (g, argv[optind], stats, (int)interval, err) < 0 ? -1 : 0;
 }

@@ -97,7 +97,7 @@ static int
 cmd_help (const struct jr_global *g, int argc, char **argv, jr_error_t *err)
 {
   const struct command *cmd;
-  char *help_argv[] = { NULL, (char *) "--help", NULL };
+  char *help_argv[] = { NULL, (char *)"--help", NULL };
 
   if (argc < 2)
     {

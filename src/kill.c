@@ -7,15 +7,14 @@
 #include "cli.h"
 #include "libjitrun/signals.h"
 
-static const char usage[]
-    = "USAGE:\n"
-      "   jitrun kill [command options] <container-id> [signal]\n"
-      "\n"
-      "Send SIGNAL (a number, `KILL` or `SIGKILL`; default SIGTERM) to the\n"
-      "container's init process.\n"
-      "\n"
-      "OPTIONS:\n"
-      "   --all, -a  send the signal to all processes inside the container\n";
+static const char usage[] = "USAGE:\n"
+                            "   jitrun kill [command options] <container-id> [signal]\n"
+                            "\n"
+                            "Send SIGNAL (a number, `KILL` or `SIGKILL`; default SIGTERM) to the\n"
+                            "container's init process.\n"
+                            "\n"
+                            "OPTIONS:\n"
+                            "   --all, -a  send the signal to all processes inside the container\n";
 
 int
 jr_cmd_kill (const struct jr_global *g, int argc, char **argv, jr_error_t *err)

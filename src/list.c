@@ -10,15 +10,14 @@
 #include "cli.h"
 #include "libjitrun/utils.h"
 
-static const char usage[]
-    = "USAGE:\n"
-      "   jitrun list [command options]\n"
-      "\n"
-      "List the containers of the state root (--root).\n"
-      "\n"
-      "OPTIONS:\n"
-      "   --format FMT, -f FMT  table (default) or json\n"
-      "   --quiet, -q           display only container IDs\n";
+static const char usage[] = "USAGE:\n"
+                            "   jitrun list [command options]\n"
+                            "\n"
+                            "List the containers of the state root (--root).\n"
+                            "\n"
+                            "OPTIONS:\n"
+                            "   --format FMT, -f FMT  table (default) or json\n"
+                            "   --quiet, -q           display only container IDs\n";
 
 #define NCOLS 6
 
@@ -58,7 +57,7 @@ print_table (struct oci_state **states, size_t n, jr_error_t *err)
       for (j = 0; j < NCOLS; j++)
         {
           if (j + 1 < NCOLS)
-            printf ("%-*s", (int) width[j], cells[i][j]);
+            printf ("%-*s", (int)width[j], cells[i][j]);
           else
             printf ("%s\n", cells[i][j]);
           free (cells[i][j]);

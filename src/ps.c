@@ -13,16 +13,15 @@
 #include "cli.h"
 #include "libjitrun/utils.h"
 
-static const char usage[]
-    = "USAGE:\n"
-      "   jitrun ps [command options] <container-id> [ps options]\n"
-      "\n"
-      "Show the container's processes: with --format table, run ps(1) with the\n"
-      "given options (default -ef) and keep the header and the container's rows;\n"
-      "with --format json, print a JSON array of host pids.\n"
-      "\n"
-      "OPTIONS:\n"
-      "   --format FMT, -f FMT  table (default) or json\n";
+static const char usage[] = "USAGE:\n"
+                            "   jitrun ps [command options] <container-id> [ps options]\n"
+                            "\n"
+                            "Show the container's processes: with --format table, run ps(1) with the\n"
+                            "given options (default -ef) and keep the header and the container's rows;\n"
+                            "with --format json, print a JSON array of host pids.\n"
+                            "\n"
+                            "OPTIONS:\n"
+                            "   --format FMT, -f FMT  table (default) or json\n";
 
 /* Run ps with args and return its whole stdout. */
 static int
@@ -37,9 +36,9 @@ run_ps (char **ps_args, size_t n_args, char **out, jr_error_t *err)
   int status;
   size_t i;
 
-  argv[0] = (char *) "ps";
+  argv[0] = (char *)"ps";
   if (n_args == 0)
-    argv[1] = (char *) "-ef";
+    argv[1] = (char *)"-ef";
   for (i = 0; i < n_args; i++)
     argv[i + 1] = ps_args[i];
 
@@ -130,7 +129,7 @@ field_pid (const char *line, int column, pid_t *pid)
         v = strtol (tok, &end, 10);
         if (*end != '\0' || v <= 0)
           return -1;
-        *pid = (pid_t) v;
+        *pid = (pid_t)v;
         return 0;
       }
   return -1;

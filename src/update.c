@@ -10,30 +10,29 @@
 #include "cli.h"
 #include "libjitrun/utils.h"
 
-static const char usage[]
-    = "USAGE:\n"
-      "   jitrun update [command options] <container-id>\n"
-      "\n"
-      "Update the container's cgroup limits.  With --resources, the file (or\n"
-      "stdin for `-`) holds a runtime-spec LinuxResources JSON object and every\n"
-      "other option is ignored.  Sizes accept k, m, g suffixes (64m).\n"
-      "\n"
-      "OPTIONS:\n"
-      "   --resources FILE, -r FILE   LinuxResources JSON, `-` for stdin\n"
-      "   --blkio-weight N            block IO weight (10 to 1000)\n"
-      "   --cpu-period N              CPU CFS period (usecs)\n"
-      "   --cpu-quota N               CPU CFS quota (usecs) per period\n"
-      "   --cpu-share N               CPU shares (also --cpu-shares)\n"
-      "   --cpu-rt-period N           CPU realtime period (usecs)\n"
-      "   --cpu-rt-runtime N          CPU realtime runtime (usecs) per period\n"
-      "   --cpuset-cpus LIST          CPUs to use (0-3,5)\n"
-      "   --cpuset-mems LIST          memory nodes to use\n"
-      "   --memory SIZE               memory limit\n"
-      "   --memory-reservation SIZE   memory soft limit\n"
-      "   --memory-swap SIZE          memory + swap limit; -1 for unlimited swap\n"
-      "   --kernel-memory SIZE        kernel memory limit (cgroup v1)\n"
-      "   --kernel-memory-tcp SIZE    kernel TCP buffer limit (cgroup v1)\n"
-      "   --pids-limit N              maximum number of pids\n";
+static const char usage[] = "USAGE:\n"
+                            "   jitrun update [command options] <container-id>\n"
+                            "\n"
+                            "Update the container's cgroup limits.  With --resources, the file (or\n"
+                            "stdin for `-`) holds a runtime-spec LinuxResources JSON object and every\n"
+                            "other option is ignored.  Sizes accept k, m, g suffixes (64m).\n"
+                            "\n"
+                            "OPTIONS:\n"
+                            "   --resources FILE, -r FILE   LinuxResources JSON, `-` for stdin\n"
+                            "   --blkio-weight N            block IO weight (10 to 1000)\n"
+                            "   --cpu-period N              CPU CFS period (usecs)\n"
+                            "   --cpu-quota N               CPU CFS quota (usecs) per period\n"
+                            "   --cpu-share N               CPU shares (also --cpu-shares)\n"
+                            "   --cpu-rt-period N           CPU realtime period (usecs)\n"
+                            "   --cpu-rt-runtime N          CPU realtime runtime (usecs) per period\n"
+                            "   --cpuset-cpus LIST          CPUs to use (0-3,5)\n"
+                            "   --cpuset-mems LIST          memory nodes to use\n"
+                            "   --memory SIZE               memory limit\n"
+                            "   --memory-reservation SIZE   memory soft limit\n"
+                            "   --memory-swap SIZE          memory + swap limit; -1 for unlimited swap\n"
+                            "   --kernel-memory SIZE        kernel memory limit (cgroup v1)\n"
+                            "   --kernel-memory-tcp SIZE    kernel TCP buffer limit (cgroup v1)\n"
+                            "   --pids-limit N              maximum number of pids\n";
 
 enum
 {
@@ -157,7 +156,7 @@ jr_cmd_update (const struct jr_global *g, int argc, char **argv, jr_error_t *err
           if (u > 1000 || (u != 0 && u < 10))
             return jr_error (err, 0, "update: --blkio-weight `%s`: must be between 10 and 1000", optarg);
           block_io.has_weight = true;
-          block_io.weight = (uint16_t) u;
+          block_io.weight = (uint16_t)u;
           flags.block_io = &block_io;
           break;
         case OPT_CPU_PERIOD:

@@ -49,11 +49,18 @@ t_begin() {
 	# user-namespaced containers must be able to reach their rootfs
 	chmod 755 "$T_DIR"
 	T_LOG=$T_DIR.log
+	T_START=$SECONDS
+}
+
+_t_took() {
+	local d=$((SECONDS - ${T_START:-$SECONDS}))
+	[ "$d" -ge 3 ] && echo " (${d} s)"
+	return 0
 }
 
 t_pass() {
 	T_PASSED=$((T_PASSED + 1))
-	echo "ok    - $_t_file: $T_NAME"
+	echo "ok    - $_t_file: $T_NAME$(_t_took)"
 	[ "${T_VERBOSE:-0}" = 1 ] && [ -s "$T_LOG" ] && sed 's/^/    | /' "$T_LOG"
 	return 0
 }
@@ -61,7 +68,7 @@ t_pass() {
 t_fail() {
 	T_FAILED=$((T_FAILED + 1))
 	T_FAILED_NAMES+=("$_t_file: $T_NAME")
-	echo "FAIL  - $_t_file: $T_NAME${1:+: $1}"
+	echo "FAIL  - $_t_file: $T_NAME${1:+: $1}$(_t_took)"
 	[ -s "$T_LOG" ] && sed 's/^/    | /' "$T_LOG" | tail -n 60
 	return 0
 }
@@ -370,6 +377,8 @@ _t_test_pids() {
 # _t_cleanup: force delete the containers of the test, kill its helpers.
 _t_cleanup() {
 	local id pid
+	trap - ERR
+	set +eE
 	for pid in ${T_BG_PIDS:-}; do
 		kill -9 "$pid" 2>/dev/null || true
 	done

@@ -258,7 +258,7 @@ jr_caps_apply (const struct oci_capabilities *caps, jr_error_t *err)
       if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
         {
           char buf[32];
-          jr_warn ("capabilities: cannot raise ambient `%s`: %s", cap_display_name (cap, buf),
+          jr_debug ("capabilities: cannot raise ambient `%s`: %s", cap_display_name (cap, buf),
                    strerror (errno));
         }
     }

@@ -35,16 +35,15 @@ jr_cgroup_detect_mode (enum jr_cgroup_mode *mode, jr_error_t *err)
 
   if (statfs (JR_CGROUP_ROOT, &st) < 0)
     return jr_error (err, errno, "statfs `%s`", JR_CGROUP_ROOT);
-  if ((unsigned long) st.f_type == (unsigned long) CGROUP2_SUPER_MAGIC)
+  if ((unsigned long)st.f_type == (unsigned long)CGROUP2_SUPER_MAGIC)
     {
       *mode = JR_CGROUP_V2;
       return 0;
     }
-  if ((unsigned long) st.f_type != (unsigned long) TMPFS_MAGIC)
-    return jr_error (err, 0, "`%s` is neither a cgroup2 mount nor a tmpfs of v1 hierarchies",
-                     JR_CGROUP_ROOT);
+  if ((unsigned long)st.f_type != (unsigned long)TMPFS_MAGIC)
+    return jr_error (err, 0, "`%s` is neither a cgroup2 mount nor a tmpfs of v1 hierarchies", JR_CGROUP_ROOT);
   if (statfs (JR_CGROUP_UNIFIED_HYBRID, &st) == 0
-      && (unsigned long) st.f_type == (unsigned long) CGROUP2_SUPER_MAGIC)
+      && (unsigned long)st.f_type == (unsigned long)CGROUP2_SUPER_MAGIC)
     *mode = JR_CGROUP_HYBRID;
   else
     *mode = JR_CGROUP_V1;
@@ -65,9 +64,8 @@ jr_cgroup_strv_append (char ***v, char *s)
 /* ---- /proc parsers --------------------------------------------------------- */
 
 static const char *const known_v1_controllers[]
-    = { "cpu",     "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
-        "net_prio", "blkio",  "perf_event", "hugetlb", "pids",    "rdma",    "misc",
-        "debug",   NULL };
+    = { "cpu",   "cpuacct",    "cpuset",  "memory", "devices", "freezer", "net_cls", "net_prio",
+        "blkio", "perf_event", "hugetlb", "pids",   "rdma",    "misc",    "debug",   NULL };
 
 static bool
 is_v1_controller_option (const char *opt)
@@ -88,10 +86,10 @@ unescape_octal (const char *s, size_t len)
   size_t j = 0;
   for (size_t i = 0; i < len; i++)
     {
-      if (s[i] == '\\' && i + 3 < len + 1 && s[i + 1] >= '0' && s[i + 1] <= '3'
-          && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7')
+      if (s[i] == '\\' && i + 3 < len + 1 && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0'
+          && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7')
         {
-          out[j++] = (char) (((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
+          out[j++] = (char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
           i += 3;
         }
       else
@@ -121,15 +119,13 @@ split_fields (char *line, char **fields, size_t max)
 {
   size_t n = 0;
   char *save = NULL;
-  for (char *tok = strtok_r (line, " \t", &save); tok && n < max;
-       tok = strtok_r (NULL, " \t", &save))
+  for (char *tok = strtok_r (line, " \t", &save); tok && n < max; tok = strtok_r (NULL, " \t", &save))
     fields[n++] = tok;
   return n;
 }
 
 int
-jr_cgroup_parse_mountinfo (const char *text, struct jr_cgroup_v1_mount **mounts, size_t *n,
-                           jr_error_t *err)
+jr_cgroup_parse_mountinfo (const char *text, struct jr_cgroup_v1_mount **mounts, size_t *n, jr_error_t *err)
 {
   struct jr_cgroup_v1_mount *out = NULL;
   size_t count = 0;
@@ -138,7 +134,7 @@ jr_cgroup_parse_mountinfo (const char *text, struct jr_cgroup_v1_mount **mounts,
   while (p && *p)
     {
       const char *eol = strchr (p, '\n');
-      size_t len = eol ? (size_t) (eol - p) : strlen (p);
+      size_t len = eol ? (size_t)(eol - p) : strlen (p);
       cleanup_free char *line = xstrndup (p, len);
       cleanup_free char *orig = xstrdup (line);
       char *fields[64];
@@ -187,7 +183,7 @@ csv_contains (const char *list, const char *item)
   while (p && *p)
     {
       const char *comma = strchr (p, ',');
-      size_t len = comma ? (size_t) (comma - p) : strlen (p);
+      size_t len = comma ? (size_t)(comma - p) : strlen (p);
       if (len == ilen && strncmp (p, item, len) == 0)
         return true;
       p = comma ? comma + 1 : NULL;
@@ -196,14 +192,13 @@ csv_contains (const char *list, const char *item)
 }
 
 int
-jr_cgroup_parse_proc_cgroup (const char *text, const char *controller, char **path,
-                             jr_error_t *err)
+jr_cgroup_parse_proc_cgroup (const char *text, const char *controller, char **path, jr_error_t *err)
 {
   const char *p = text;
   while (p && *p)
     {
       const char *eol = strchr (p, '\n');
-      size_t len = eol ? (size_t) (eol - p) : strlen (p);
+      size_t len = eol ? (size_t)(eol - p) : strlen (p);
       cleanup_free char *line = xstrndup (p, len);
       char *c1 = strchr (line, ':');
       char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
@@ -225,8 +220,7 @@ jr_cgroup_parse_proc_cgroup (const char *text, const char *controller, char **pa
 }
 
 int
-jr_cgroup_own_path_from_text (const char *text, enum jr_cgroup_mode mode, char **path,
-                              jr_error_t *err)
+jr_cgroup_own_path_from_text (const char *text, enum jr_cgroup_mode mode, char **path, jr_error_t *err)
 {
   if (mode == JR_CGROUP_V2)
     return jr_cgroup_parse_proc_cgroup (text, NULL, path, err);
@@ -237,7 +231,7 @@ jr_cgroup_own_path_from_text (const char *text, enum jr_cgroup_mode mode, char *
   while (p && *p)
     {
       const char *eol = strchr (p, '\n');
-      size_t len = eol ? (size_t) (eol - p) : strlen (p);
+      size_t len = eol ? (size_t)(eol - p) : strlen (p);
       cleanup_free char *line = xstrndup (p, len);
       char *c1 = strchr (line, ':');
       char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
@@ -277,7 +271,7 @@ jr_cgroup_expand_slice (const char *slice, char **out, jr_error_t *err)
     {
       if (i == base_len || base[i] == '-')
         {
-          char *next = xasprintf ("%s/%.*s.slice", res, (int) i, base);
+          char *next = xasprintf ("%s/%.*s.slice", res, (int)i, base);
           free (res);
           res = next;
         }
@@ -305,7 +299,7 @@ normalize_abs (const char *in, char **out, jr_error_t *err)
           free (res);
           return jr_error (err, 0, "cgroupsPath `%s` must not contain `..`", in);
         }
-      len += (size_t) snprintf (res + len, cap - len, "/%s", parts[i]);
+      len += (size_t)snprintf (res + len, cap - len, "/%s", parts[i]);
     }
   if (len == 0)
     strcpy (res, "/");
@@ -323,8 +317,7 @@ systemd_path (const char *spec, char **path, jr_error_t *err)
   cleanup_free char *unit = NULL;
 
   if (c2 == NULL || strchr (c2 + 1, ':'))
-    return jr_error (err, 0, "cgroupsPath `%s` must be `slice:prefix:name` with --systemd-cgroup",
-                     spec);
+    return jr_error (err, 0, "cgroupsPath `%s` must be `slice:prefix:name` with --systemd-cgroup", spec);
   *c1 = *c2 = '\0';
   const char *slice = copy[0] ? copy : "system.slice";
   const char *prefix = c1 + 1;
@@ -350,8 +343,7 @@ jr_cgroup_resolve_path_own (const char *id, const char *cgroups_path, bool syste
 {
   if (cgroups_path == NULL || cgroups_path[0] == '\0')
     {
-      if (id == NULL || id[0] == '\0' || strchr (id, '/') || strcmp (id, "..") == 0
-          || strcmp (id, ".") == 0)
+      if (id == NULL || id[0] == '\0' || strchr (id, '/') || strcmp (id, "..") == 0 || strcmp (id, ".") == 0)
         return jr_error (err, 0, "invalid container id `%s` for a cgroup", id ? id : "");
       *path = xasprintf ("/jitrun/%s", id);
       return 0;
@@ -427,8 +419,7 @@ jr_cgroup_swap_to_v2 (bool has_limit, int64_t limit, int64_t swap, int64_t *out,
   if (limit < 0)
     return jr_error (err, 0, "invalid memory.limit %" PRId64, limit);
   if (swap < limit)
-    return jr_error (err, 0,
-                     "memory.swap %" PRId64 " (memory+swap) is lower than memory.limit %" PRId64,
+    return jr_error (err, 0, "memory.swap %" PRId64 " (memory+swap) is lower than memory.limit %" PRId64,
                      swap, limit);
   *out = swap - limit;
   return 0;
@@ -441,8 +432,7 @@ struct io_max_dev
 };
 
 static void
-io_max_add (struct io_max_dev **devs, size_t *n, const struct oci_throttle_device *t, size_t len,
-            int slot)
+io_max_add (struct io_max_dev **devs, size_t *n, const struct oci_throttle_device *t, size_t len, int slot)
 {
   for (size_t i = 0; i < len; i++)
     {
@@ -502,10 +492,8 @@ char *
 jr_cgroup_device_rule (const struct oci_device_cgroup *d)
 {
   const char *type = d->type && d->type[0] ? d->type : "a";
-  cleanup_free char *maj = d->has_major && d->major >= 0 ? xasprintf ("%" PRId64, d->major)
-                                                         : xstrdup ("*");
-  cleanup_free char *min = d->has_minor && d->minor >= 0 ? xasprintf ("%" PRId64, d->minor)
-                                                         : xstrdup ("*");
+  cleanup_free char *maj = d->has_major && d->major >= 0 ? xasprintf ("%" PRId64, d->major) : xstrdup ("*");
+  cleanup_free char *min = d->has_minor && d->minor >= 0 ? xasprintf ("%" PRId64, d->minor) : xstrdup ("*");
   const char *access = d->access && d->access[0] ? d->access : "rwm";
   return xasprintf ("%s %s:%s %s", type, maj, min, access);
 }
@@ -515,7 +503,8 @@ jr_cgroup_device_rule_is_all (const struct oci_device_cgroup *d)
 {
   bool all_type = d->type == NULL || d->type[0] == '\0' || strcmp (d->type, "a") == 0;
   bool any_num = (!d->has_major || d->major < 0) && (!d->has_minor || d->minor < 0);
-  bool all_access = d->access == NULL || d->access[0] == '\0' || (strchr (d->access, 'r') && strchr (d->access, 'w') && strchr (d->access, 'm'));
+  bool all_access = d->access == NULL || d->access[0] == '\0'
+                    || (strchr (d->access, 'r') && strchr (d->access, 'w') && strchr (d->access, 'm'));
   return all_type && any_num && all_access;
 }
 
@@ -559,8 +548,7 @@ jr_cgroup_rollback_dirs (char **created)
   size_t n = created ? jr_strv_len (created) : 0;
   while (n-- > 0)
     if (rmdir (created[n]) < 0 && errno != ENOENT)
-      jr_warn ("cannot remove cgroup `%s` after a failed create: %s", created[n],
-               strerror (errno));
+      jr_warn ("cannot remove cgroup `%s` after a failed create: %s", created[n], strerror (errno));
 }
 
 /* ---- file helpers -------------------------------------------------------------- */
@@ -587,8 +575,7 @@ jr_cgroup_write (const char *dir, const char *file, const char *value, jr_error_
 {
   int r = jr_cgroup_try_write (dir, file, value);
   if (r == -ENOENT)
-    return jr_error (err, ENOENT, "cgroup file `%s/%s` (controller missing or not enabled)", dir,
-                     file);
+    return jr_error (err, ENOENT, "cgroup file `%s/%s` (controller missing or not enabled)", dir, file);
   if (r < 0)
     return jr_error (err, -r, "write `%s` to cgroup file `%s/%s`", value, dir, file);
   return 0;
@@ -669,7 +656,7 @@ read_pids_dir (const char *dir, pid_t **pids, size_t *n, jr_error_t *err)
       if (end == p)
         break;
       *pids = xrealloc (*pids, (*n + 1) * sizeof (pid_t));
-      (*pids)[(*n)++] = (pid_t) v;
+      (*pids)[(*n)++] = (pid_t)v;
       p = end;
       while (*p == '\n')
         p++;
@@ -783,16 +770,15 @@ cgroup_new (const char *path, struct jr_cgroup **out, jr_error_t *err)
   if (mode == JR_CGROUP_HYBRID)
     {
       cg->unified_mount = xstrdup (JR_CGROUP_UNIFIED_HYBRID);
-      cg->unified_dir
-          = xasprintf ("%s%s", JR_CGROUP_UNIFIED_HYBRID, strcmp (path, "/") ? path : "");
+      cg->unified_dir = xasprintf ("%s%s", JR_CGROUP_UNIFIED_HYBRID, strcmp (path, "/") ? path : "");
     }
   *out = cg;
   return 0;
 }
 
 int
-jr_cgroup_create (const char *path, const struct oci_linux_resources *resources,
-                  struct jr_cgroup **out, jr_error_t *err)
+jr_cgroup_create (const char *path, const struct oci_linux_resources *resources, struct jr_cgroup **out,
+                  jr_error_t *err)
 {
   struct jr_cgroup *cg = NULL;
   if (cgroup_new (path, &cg, err) < 0)
@@ -830,8 +816,7 @@ jr_cgroup_enter (struct jr_cgroup *cg, pid_t pid, jr_error_t *err)
 }
 
 int
-jr_cgroup_update (struct jr_cgroup *cg, const struct oci_linux_resources *resources,
-                  jr_error_t *err)
+jr_cgroup_update (struct jr_cgroup *cg, const struct oci_linux_resources *resources, jr_error_t *err)
 {
   if (resources == NULL)
     return 0;
@@ -840,15 +825,31 @@ jr_cgroup_update (struct jr_cgroup *cg, const struct oci_linux_resources *resour
   return 0;
 }
 
+/* A cgroup that is already gone holds no processes (delete --force after a
+   partial cleanup, ps on a stopped container). */
+static bool
+cgroup_gone (struct jr_cgroup *cg)
+{
+  return access (cg->ops->procs_dir (cg), F_OK) < 0 && errno == ENOENT;
+}
+
 int
 jr_cgroup_pids (struct jr_cgroup *cg, pid_t **pids, size_t *n, jr_error_t *err)
 {
+  if (cgroup_gone (cg))
+    {
+      *pids = NULL;
+      *n = 0;
+      return 0;
+    }
   return jr_cgroup_read_pids_recursive (cg->ops->procs_dir (cg), pids, n, err);
 }
 
 int
 jr_cgroup_kill_all (struct jr_cgroup *cg, int signal, jr_error_t *err)
 {
+  if (cgroup_gone (cg))
+    return 0;
   return cg->ops->kill_all (cg, signal, err);
 }
 

@@ -15,7 +15,7 @@
 #include "error.h"
 #include "oci_spec.h"
 
-#define JR_CGROUP_ROOT "/sys/fs/cgroup"
+#define JR_CGROUP_ROOT           "/sys/fs/cgroup"
 #define JR_CGROUP_UNIFIED_HYBRID "/sys/fs/cgroup/unified"
 
 /* One mounted v1 hierarchy: a mount point and the controllers it holds
@@ -73,12 +73,10 @@ void jr_cgroup_v1_mounts_free (struct jr_cgroup_v1_mount *mounts, size_t n);
 
 /* Path of `controller` in /proc/PID/cgroup text.  controller NULL: the
    v2 entry ("0::/path").  Returns 0 and a malloc'ed path, or <0. */
-int jr_cgroup_parse_proc_cgroup (const char *text, const char *controller, char **path,
-                                 jr_error_t *err);
+int jr_cgroup_parse_proc_cgroup (const char *text, const char *controller, char **path, jr_error_t *err);
 /* Our own cgroup for relative cgroupsPath: v2 entry on pure v2, otherwise
    the memory controller's path, else the first v1 line's. */
-int jr_cgroup_own_path_from_text (const char *text, enum jr_cgroup_mode mode, char **path,
-                                  jr_error_t *err);
+int jr_cgroup_own_path_from_text (const char *text, enum jr_cgroup_mode mode, char **path, jr_error_t *err);
 
 /* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice"; "-.slice" -> "". */
 int jr_cgroup_expand_slice (const char *slice, char **out, jr_error_t *err);
@@ -93,8 +91,7 @@ uint64_t jr_cgroup_shares_to_weight (uint64_t shares);
 /* OCI memory.swap (memory+swap, -1 unlimited) -> memory.swap.max bytes,
    -1 meaning "max".  has_limit/limit describe memory.limit.  Callers treat
    swap == 0 as "not set" (Go zero value) and do not call this. */
-int jr_cgroup_swap_to_v2 (bool has_limit, int64_t limit, int64_t swap, int64_t *out,
-                          jr_error_t *err);
+int jr_cgroup_swap_to_v2 (bool has_limit, int64_t limit, int64_t swap, int64_t *out, jr_error_t *err);
 
 /* io.max lines "MAJ:MIN rbps=N wbps=N riops=N wiops=N", one per device,
    only the keys set.  NULL terminated, malloc'ed (jr_strv_free). */
@@ -129,10 +126,8 @@ int jr_cgroup_rmdir_tree (const char *dir, jr_error_t *err);
    cgroup.subtree_control every controller it offers.  New directories are
    appended to *created (NULL terminated list) for rollback. */
 int jr_cgroup_v2_prepare (const char *mount, const char *path, char ***created, jr_error_t *err);
-int jr_cgroup_v2_apply_hugetlb (const char *dir, const struct oci_linux_resources *res,
-                                jr_error_t *err);
-int jr_cgroup_v2_apply_unified (const char *dir, const struct oci_string_map *unified,
-                                jr_error_t *err);
+int jr_cgroup_v2_apply_hugetlb (const char *dir, const struct oci_linux_resources *res, jr_error_t *err);
+int jr_cgroup_v2_apply_unified (const char *dir, const struct oci_string_map *unified, jr_error_t *err);
 int jr_cgroup_v2_hugetlb_stats (const char *dir, struct oci_jvalue *out);
 
 /* Huge page sizes of this host as the spec names them ("2MB", "1GB"),

@@ -29,13 +29,11 @@ v1_dir (struct jr_cgroup *cg, const char *controller)
 }
 
 static int
-need_dir (struct jr_cgroup *cg, const char *controller, const char *what, const char **dir,
-          jr_error_t *err)
+need_dir (struct jr_cgroup *cg, const char *controller, const char *what, const char **dir, jr_error_t *err)
 {
   *dir = v1_dir (cg, controller);
   if (*dir == NULL)
-    return jr_error (err, 0, "%s requested but the `%s` cgroup controller is not mounted", what,
-                     controller);
+    return jr_error (err, 0, "%s requested but the `%s` cgroup controller is not mounted", what, controller);
   return 0;
 }
 
@@ -79,8 +77,7 @@ cpuset_fill_from_parent (const char *parent, const char *dir, jr_error_t *err)
 }
 
 static int
-v1_mkdir (const char *mount_point, const char *path, bool is_cpuset, char ***created,
-          jr_error_t *err)
+v1_mkdir (const char *mount_point, const char *path, bool is_cpuset, char ***created, jr_error_t *err)
 {
   cleanup_strv char **parts = jr_split (path, '/');
   cleanup_free char *cur = xstrdup (mount_point);
@@ -218,8 +215,7 @@ v1_apply_cpu (struct jr_cgroup *cg, const struct oci_cpu *c, jr_error_t *err)
   bool period = c->has_period && c->period != 0;
 
   if ((c->has_shares && c->shares) || quota || period || c->has_burst || c->has_idle
-      || (c->has_realtime_period && c->realtime_period)
-      || (c->has_realtime_runtime && c->realtime_runtime))
+      || (c->has_realtime_period && c->realtime_period) || (c->has_realtime_runtime && c->realtime_runtime))
     if (need_dir (cg, "cpu", "linux.resources.cpu", &dir, err) < 0)
       return -1;
 
@@ -273,8 +269,7 @@ write_throttle (const char *dir, const char *file, const struct oci_throttle_dev
   for (size_t i = 0; i < n; i++)
     {
       char buf[96];
-      snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major, t[i].minor,
-                t[i].rate);
+      snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major, t[i].minor, t[i].rate);
       if (jr_cgroup_write (dir, file, buf, err) < 0)
         return -1;
     }
@@ -314,23 +309,21 @@ v1_apply_blkio (struct jr_cgroup *cg, const struct oci_block_io *b, jr_error_t *
       char buf[96];
       if (w->has_weight)
         {
-          const char *file = jr_cgroup_file_exists (dir, "blkio.weight_device")
-                                 ? "blkio.weight_device"
-                                 : "blkio.bfq.weight_device";
+          const char *file = jr_cgroup_file_exists (dir, "blkio.weight_device") ? "blkio.weight_device"
+                                                                                : "blkio.bfq.weight_device";
           if (!jr_cgroup_file_exists (dir, file))
             return jr_error (err, 0,
                              "blockIO.weightDevice requested but `%s/blkio.weight_device` does "
                              "not exist",
                              dir);
-          snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
-                    (unsigned) w->weight);
+          snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %u", w->major, w->minor, (unsigned)w->weight);
           if (jr_cgroup_write (dir, file, buf, err) < 0)
             return -1;
         }
       if (w->has_leaf_weight)
         {
           snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
-                    (unsigned) w->leaf_weight);
+                    (unsigned)w->leaf_weight);
           if (jr_cgroup_write (dir, "blkio.leaf_weight_device", buf, err) < 0)
             return -1;
         }
@@ -352,8 +345,7 @@ v1_apply_blkio (struct jr_cgroup *cg, const struct oci_block_io *b, jr_error_t *
 }
 
 static int
-v1_apply_devices (struct jr_cgroup *cg, const struct oci_device_cgroup *devs, size_t n,
-                  jr_error_t *err)
+v1_apply_devices (struct jr_cgroup *cg, const struct oci_device_cgroup *devs, size_t n, jr_error_t *err)
 {
   const char *dir;
   if (n == 0)
@@ -443,8 +435,8 @@ v1_apply (struct jr_cgroup *cg, const struct oci_linux_resources *r, jr_error_t 
         return -1;
       for (size_t i = 0; i < r->network->priorities_len; i++)
         {
-          cleanup_free char *line = xasprintf ("%s %u", r->network->priorities[i].name,
-                                               r->network->priorities[i].priority);
+          cleanup_free char *line
+              = xasprintf ("%s %u", r->network->priorities[i].name, r->network->priorities[i].priority);
           if (jr_cgroup_write (dir, "net_prio.ifpriomap", line, err) < 0)
             return -1;
         }
@@ -505,7 +497,7 @@ static int
 v1_enter (struct jr_cgroup *cg, pid_t pid, jr_error_t *err)
 {
   char buf[32];
-  snprintf (buf, sizeof buf, "%d", (int) pid);
+  snprintf (buf, sizeof buf, "%d", (int)pid);
   for (size_t i = 0; i < cg->n_mounts; i++)
     if (jr_cgroup_write (cg->dirs[i], "cgroup.procs", buf, err) < 0)
       return -1;
@@ -577,7 +569,7 @@ signal_pids (struct jr_cgroup *cg, int signal, jr_error_t *err)
     return -1;
   for (size_t i = 0; i < n; i++)
     if (kill (pids[i], signal) < 0 && errno != ESRCH)
-      return jr_error (err, errno, "kill pid %d", (int) pids[i]);
+      return jr_error (err, errno, "kill pid %d", (int)pids[i]);
   return 0;
 }
 
@@ -642,7 +634,7 @@ u64_array (const char *dir, const char *file)
     {
       if (items[i][strspn (items[i], "0123456789")] != '\0')
         return oci_jarray_new ();
-      len += (size_t) snprintf (json + len, cap - len, "%s%s", i ? "," : "", items[i]);
+      len += (size_t)snprintf (json + len, cap - len, "%s%s", i ? "," : "", items[i]);
     }
   json[len++] = ']';
   json[len] = '\0';
@@ -719,7 +711,7 @@ v1_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
   const char *pids = v1_dir (cg, "pids");
   const char *blkio = v1_dir (cg, "blkio");
   const char *huge = v1_dir (cg, "hugetlb");
-  (void) err;
+  (void)err;
 
   /* cpu */
   struct oci_jvalue *jcpu = oci_jobject_new ();
@@ -735,8 +727,8 @@ v1_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
         hz = 100;
       jr_cgroup_keyed_u64 (stat, "user", &user);
       jr_cgroup_keyed_u64 (stat, "system", &sys);
-      user = user * (1000000000ULL / (uint64_t) hz);
-      sys = sys * (1000000000ULL / (uint64_t) hz);
+      user = user * (1000000000ULL / (uint64_t)hz);
+      sys = sys * (1000000000ULL / (uint64_t)hz);
     }
   oci_jobject_set_uint (usage, "total", read_u64_or0 (acct, "cpuacct.usage"));
   oci_jobject_set (usage, "percpu", u64_array (acct, "cpuacct.usage_percpu"));

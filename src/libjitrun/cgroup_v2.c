@@ -78,8 +78,7 @@ jr_cgroup_v2_prepare (const char *mount, const char *path, char ***created, jr_e
 /* ---- resources ------------------------------------------------------------- */
 
 int
-jr_cgroup_v2_apply_hugetlb (const char *dir, const struct oci_linux_resources *res,
-                            jr_error_t *err)
+jr_cgroup_v2_apply_hugetlb (const char *dir, const struct oci_linux_resources *res, jr_error_t *err)
 {
   for (size_t i = 0; i < res->hugepage_limits_len; i++)
     {
@@ -135,8 +134,7 @@ v2_apply_memory (const char *dir, const struct oci_memory *m, jr_error_t *err)
     }
   if (m->has_limit && m->limit != 0 && write_num (dir, "memory.max", m->limit, err) < 0)
     return -1;
-  if (m->has_reservation && m->reservation != 0
-      && write_num (dir, "memory.low", m->reservation, err) < 0)
+  if (m->has_reservation && m->reservation != 0 && write_num (dir, "memory.low", m->reservation, err) < 0)
     return -1;
   if (m->has_kernel && m->kernel != 0)
     jr_warn ("ignoring memory.kernel: not supported by cgroup v2");
@@ -192,8 +190,7 @@ v2_apply_cpu (const char *dir, const struct oci_cpu *c, jr_error_t *err)
       if (jr_cgroup_write (dir, "cpu.max.burst", buf, err) < 0)
         return -1;
     }
-  if ((c->has_realtime_period && c->realtime_period)
-      || (c->has_realtime_runtime && c->realtime_runtime))
+  if ((c->has_realtime_period && c->realtime_period) || (c->has_realtime_runtime && c->realtime_runtime))
     return jr_error (err, 0, "cpu.realtimePeriod/realtimeRuntime are not supported by cgroup v2");
   if (c->has_idle)
     {
@@ -228,7 +225,7 @@ v2_apply_io (const char *dir, const struct oci_block_io *b, jr_error_t *err)
   if (b->has_weight)
     {
       if (bfq)
-        snprintf (buf, sizeof buf, "%u", (unsigned) b->weight);
+        snprintf (buf, sizeof buf, "%u", (unsigned)b->weight);
       else
         snprintf (buf, sizeof buf, "default %" PRIu64, blkio_weight_to_io (b->weight));
       if (jr_cgroup_write (dir, bfq ? "io.bfq.weight" : "io.weight", buf, err) < 0)
@@ -242,7 +239,7 @@ v2_apply_io (const char *dir, const struct oci_block_io *b, jr_error_t *err)
       if (!w->has_weight)
         continue;
       snprintf (buf, sizeof buf, "%" PRId64 ":%" PRId64 " %" PRIu64, w->major, w->minor,
-                bfq ? (uint64_t) w->weight : blkio_weight_to_io (w->weight));
+                bfq ? (uint64_t)w->weight : blkio_weight_to_io (w->weight));
       if (jr_cgroup_write (dir, bfq ? "io.bfq.weight" : "io.weight", buf, err) < 0)
         return -1;
     }
@@ -278,15 +275,14 @@ emit (struct insns *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int3
    successive writes to v1 devices.allow/deny); no match denies.
    Registers: r2 type, r3 access, r4 major, r5 minor. */
 static int
-build_device_prog (const struct oci_device_cgroup *devs, size_t n, struct insns *p,
-                   jr_error_t *err)
+build_device_prog (const struct oci_device_cgroup *devs, size_t n, struct insns *p, jr_error_t *err)
 {
   emit (p, BPF_LDX | BPF_MEM | BPF_W, 2, 1, 0, 0); /* access_type */
   emit (p, BPF_ALU64 | BPF_MOV | BPF_X, 3, 2, 0, 0);
   emit (p, BPF_ALU64 | BPF_AND | BPF_K, 2, 0, 0, 0xffff);
   emit (p, BPF_ALU64 | BPF_RSH | BPF_K, 3, 0, 0, 16);
-  emit (p, BPF_LDX | BPF_MEM | BPF_W, 4, 1, 0, 4); /* major */
-  emit (p, BPF_LDX | BPF_MEM | BPF_W, 5, 1, 0, 8); /* minor */
+  emit (p, BPF_LDX | BPF_MEM | BPF_W, 4, 1, 4, 0); /* major */
+  emit (p, BPF_LDX | BPF_MEM | BPF_W, 5, 1, 8, 0); /* minor */
 
   for (size_t k = n; k-- > 0;)
     {
@@ -298,10 +294,17 @@ build_device_prog (const struct oci_device_cgroup *devs, size_t n, struct insns 
       for (const char *a = acc; *a; a++)
         switch (*a)
           {
-          case 'r': mask |= BPF_DEVCG_ACC_READ; break;
-          case 'w': mask |= BPF_DEVCG_ACC_WRITE; break;
-          case 'm': mask |= BPF_DEVCG_ACC_MKNOD; break;
-          default: return jr_error (err, 0, "invalid device access `%s`", acc);
+          case 'r':
+            mask |= BPF_DEVCG_ACC_READ;
+            break;
+          case 'w':
+            mask |= BPF_DEVCG_ACC_WRITE;
+            break;
+          case 'm':
+            mask |= BPF_DEVCG_ACC_MKNOD;
+            break;
+          default:
+            return jr_error (err, 0, "invalid device access `%s`", acc);
           }
       if (d->type && d->type[0] && strcmp (d->type, "a") != 0)
         {
@@ -331,16 +334,20 @@ build_device_prog (const struct oci_device_cgroup *devs, size_t n, struct insns 
             }
         }
       if (d->has_major && d->major >= 0)
-        emit (p, BPF_JMP32 | BPF_JNE | BPF_K, 4, 0, -1, (int32_t) d->major);
+        emit (p, BPF_JMP32 | BPF_JNE | BPF_K, 4, 0, -1, (int32_t)d->major);
       if (d->has_minor && d->minor >= 0)
-        emit (p, BPF_JMP32 | BPF_JNE | BPF_K, 5, 0, -1, (int32_t) d->minor);
+        emit (p, BPF_JMP32 | BPF_JNE | BPF_K, 5, 0, -1, (int32_t)d->minor);
       emit (p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, d->allow ? 1 : 0);
       emit (p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+      /* A rule that matches everything ends the program: the verifier
+         refuses unreachable instructions after it. */
+      if (p->n == start + 2)
+        return 0;
       /* Point the "no match" jumps (off -1 placeholders) past this block. */
       for (size_t i = start; i < p->n; i++)
         if (BPF_CLASS (p->v[i].code) != BPF_ALU64 && BPF_OP (p->v[i].code) != BPF_EXIT
             && BPF_CLASS (p->v[i].code) != BPF_LDX && p->v[i].off == -1)
-          p->v[i].off = (int16_t) (p->n - i - 1);
+          p->v[i].off = (int16_t)(p->n - i - 1);
     }
   emit (p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
   emit (p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -350,7 +357,7 @@ build_device_prog (const struct oci_device_cgroup *devs, size_t n, struct insns 
 static int
 sys_bpf (int cmd, union bpf_attr *attr)
 {
-  return (int) syscall (__NR_bpf, cmd, attr, sizeof (*attr));
+  return (int)syscall (__NR_bpf, cmd, attr, sizeof (*attr));
 }
 
 static int
@@ -374,10 +381,10 @@ v2_apply_devices (const char *dir, const struct oci_device_cgroup *devs, size_t 
 
   memset (&attr, 0, sizeof attr);
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = (uint64_t) (uintptr_t) prog.v;
-  attr.insn_cnt = (uint32_t) prog.n;
-  attr.license = (uint64_t) (uintptr_t) "GPL";
-  attr.log_buf = (uint64_t) (uintptr_t) log;
+  attr.insns = (uint64_t)(uintptr_t)prog.v;
+  attr.insn_cnt = (uint32_t)prog.n;
+  attr.license = (uint64_t)(uintptr_t) "GPL";
+  attr.log_buf = (uint64_t)(uintptr_t)log;
   attr.log_size = sizeof log;
   attr.log_level = 1;
   progfd = sys_bpf (BPF_PROG_LOAD, &attr);
@@ -392,9 +399,9 @@ v2_apply_devices (const char *dir, const struct oci_device_cgroup *devs, size_t 
   /* Programs already attached here (runc update / reused cgroup) get
      replaced: the new one is attached first so there is no open window. */
   memset (&attr, 0, sizeof attr);
-  attr.query.target_fd = (uint32_t) cgfd;
+  attr.query.target_fd = (uint32_t)cgfd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = (uint64_t) (uintptr_t) old_ids;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)old_ids;
   attr.query.prog_cnt = old_cnt;
   if (sys_bpf (BPF_PROG_QUERY, &attr) < 0)
     old_cnt = 0;
@@ -402,8 +409,8 @@ v2_apply_devices (const char *dir, const struct oci_device_cgroup *devs, size_t 
     old_cnt = attr.query.prog_cnt < 64 ? attr.query.prog_cnt : 64;
 
   memset (&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t) cgfd;
-  attr.attach_bpf_fd = (uint32_t) progfd;
+  attr.target_fd = (uint32_t)cgfd;
+  attr.attach_bpf_fd = (uint32_t)progfd;
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = BPF_F_ALLOW_MULTI;
   if (sys_bpf (BPF_PROG_ATTACH, &attr) < 0)
@@ -418,12 +425,11 @@ v2_apply_devices (const char *dir, const struct oci_device_cgroup *devs, size_t 
       if (oldfd < 0)
         continue;
       memset (&attr, 0, sizeof attr);
-      attr.target_fd = (uint32_t) cgfd;
-      attr.attach_bpf_fd = (uint32_t) oldfd;
+      attr.target_fd = (uint32_t)cgfd;
+      attr.attach_bpf_fd = (uint32_t)oldfd;
       attr.attach_type = BPF_CGROUP_DEVICE;
       if (sys_bpf (BPF_PROG_DETACH, &attr) < 0)
-        jr_warn ("cannot detach old devices program %u from `%s`: %s", old_ids[i], dir,
-                 strerror (errno));
+        jr_warn ("cannot detach old devices program %u from `%s`: %s", old_ids[i], dir, strerror (errno));
     }
   return 0;
 }
@@ -450,8 +456,7 @@ v2_apply (struct jr_cgroup *cg, const struct oci_linux_resources *r, jr_error_t 
   if (jr_cgroup_v2_apply_hugetlb (dir, r, err) < 0)
     return -1;
   if (r->network && (r->network->has_class_id || r->network->priorities_len))
-    return jr_error (err, 0,
-                     "linux.resources.network needs the net_cls/net_prio controllers (cgroup v1)");
+    return jr_error (err, 0, "linux.resources.network needs the net_cls/net_prio controllers (cgroup v1)");
   for (size_t i = 0; i < r->rdma_len; i++)
     {
       const struct oci_rdma_entry *e = &r->rdma[i];
@@ -468,8 +473,7 @@ static int
 v2_create (struct jr_cgroup *cg, const struct oci_linux_resources *res, jr_error_t *err)
 {
   cleanup_strv char **created = NULL;
-  if (jr_cgroup_v2_prepare (cg->unified_mount, cg->path, &created, err) < 0
-      || v2_apply (cg, res, err) < 0)
+  if (jr_cgroup_v2_prepare (cg->unified_mount, cg->path, &created, err) < 0 || v2_apply (cg, res, err) < 0)
     {
       jr_cgroup_rollback_dirs (created);
       return -1;
@@ -483,7 +487,7 @@ static int
 v2_enter (struct jr_cgroup *cg, pid_t pid, jr_error_t *err)
 {
   char buf[32];
-  snprintf (buf, sizeof buf, "%d", (int) pid);
+  snprintf (buf, sizeof buf, "%d", (int)pid);
   return jr_cgroup_write (cg->unified_dir, "cgroup.procs", buf, err);
 }
 
@@ -545,7 +549,7 @@ v2_kill_all (struct jr_cgroup *cg, int signal, jr_error_t *err)
     r = -1;
   for (size_t i = 0; r == 0 && i < n; i++)
     if (kill (pids[i], signal) < 0 && errno != ESRCH)
-      r = jr_error (err, errno, "kill pid %d", (int) pids[i]);
+      r = jr_error (err, errno, "kill pid %d", (int)pids[i]);
   if (!was_frozen || signal == SIGKILL)
     {
       cleanup_error jr_error_t thaw_err = NULL;
@@ -655,7 +659,7 @@ v2_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
   cleanup_free char *iostat = NULL;
   cleanup_error jr_error_t ignored = NULL;
   uint64_t v;
-  (void) err;
+  (void)err;
 
   struct oci_jvalue *cpu = oci_jobject_new ();
   struct oci_jvalue *usage = oci_jobject_new ();
@@ -705,8 +709,7 @@ v2_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
   struct oci_jvalue *blkio = oci_jobject_new ();
   if (jr_cgroup_read (dir, "io.stat", &iostat, &ignored) == 0)
     {
-      oci_jobject_set (blkio, "ioServiceBytesRecursive",
-                       io_stat_entries (iostat, "rbytes", "wbytes"));
+      oci_jobject_set (blkio, "ioServiceBytesRecursive", io_stat_entries (iostat, "rbytes", "wbytes"));
       oci_jobject_set (blkio, "ioServicedRecursive", io_stat_entries (iostat, "rios", "wios"));
     }
   oci_jobject_set (out, "blkio", blkio);

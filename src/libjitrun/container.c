@@ -28,6 +28,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -230,7 +231,8 @@ struct create_ctx
   struct jr_state state;
   struct jr_ns_plan ns;
   struct jr_cgroup *cgroup;
-  int fifo_fd;        /* exec.fifo, O_PATH until the init opens it */
+  int fifo_fd;        /* exec.fifo, O_RDWR: `start` writes, the init reads */
+  int status_fd;      /* exec.status, O_RDWR: the init's verdict for `start` */
   int console_fd;     /* connected --console-socket, or our end of a pair, -1 */
   int sync_fd;        /* the children's end of the sync socket */
   char *extcache_dir; /* NULL when the container does not use the cache */
@@ -295,6 +297,32 @@ join_session_keyring (const char *id)
      seccomp profile of an outer container) is not fatal, as with runc. */
   if (syscall (SYS_keyctl, 1, name) < 0)
     jr_debug ("join session keyring: %s", strerror (errno));
+}
+
+/* /dev/console is the container's terminal, as with runc: bind the pty
+   slave (now our stdin) onto it. */
+static int
+bind_dev_console (jr_error_t *err)
+{
+  cleanup_close int fd = open ("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return jr_error (err, errno, "create /dev/console");
+  if (mount ("/proc/self/fd/0", "/dev/console", NULL, MS_BIND, NULL) < 0)
+    return jr_error (err, errno, "bind the terminal to /dev/console");
+  return 0;
+}
+
+/* After `start`: tell it why we did not get to exec the process (it waits
+   on exec.status, which closes by itself when the execve succeeds). */
+__attribute__ ((noreturn)) static void
+report_start_failure (int status_fd, jr_error_t err, int exit_code)
+{
+  const char *msg = err && err->msg ? err->msg : "unknown error";
+
+  if (jr_write_all (status_fd, msg, strlen (msg)) < 0)
+    jr_log_error_final (err);
+  _exit (exit_code);
 }
 
 /* The container's pid 1 until it execs the user process. */
@@ -367,7 +395,8 @@ init_main (struct create_ctx *c)
 
   if (spec->process->terminal)
     {
-      if (jr_terminal_setup (c->console_fd, spec->process->console_size, &err) < 0)
+      if (jr_terminal_setup (c->console_fd, spec->process->console_size, &err) < 0
+          || bind_dev_console (&err) < 0)
         jr_sync_fail (c->sync_fd, err);
       close (c->console_fd);
       c->console_fd = -1;
@@ -381,21 +410,8 @@ init_main (struct create_ctx *c)
   if (jr_process_prepare (&pctx, &seccomp, &err) < 0)
     jr_sync_fail (c->sync_fd, err);
 
-  /* O_RDWR: opening never blocks and keeps a reader, so `start` can open
-     it O_WRONLY|O_NONBLOCK exactly while we wait here. */
-  fifo = openat (c->fifo_fd, ".", O_RDWR | O_CLOEXEC);
-  if (fifo < 0)
-    {
-      char path[JR_PROC_FD_PATH_MAX];
-      fifo = open (jr_proc_fd_path (c->fifo_fd, path), O_RDWR | O_CLOEXEC);
-    }
-  if (fifo < 0)
-    {
-      jr_error (&err, errno, "open exec.fifo");
-      jr_sync_fail (c->sync_fd, err);
-    }
-  close (c->fifo_fd);
-
+  fifo = c->fifo_fd;
+  c->fifo_fd = -1;
   if (jr_sync_send (c->sync_fd, JR_SYNC_READY, 0, NULL, &err) < 0)
     _exit (1);
   close (c->sync_fd);
@@ -407,15 +423,9 @@ init_main (struct create_ctx *c)
 
   if (spec->hooks
       && jr_hooks_run (&spec->hooks->start_container, "startContainer", c->state_json, &err) < 0)
-    {
-      jr_log_error_final (err);
-      _exit (1);
-    }
+    report_start_failure (c->status_fd, err, 1);
   jr_process_exec (&pctx, seccomp, &err);
-  /* Only reached on failure: `create` has returned, our stderr is the
-     container's. */
-  jr_log_error_final (err);
-  _exit (127);
+  report_start_failure (c->status_fd, err, 127);
 }
 
 /* C1: namespaces, then the init. */
@@ -619,6 +629,8 @@ create_ctx_clear (struct create_ctx *c)
     jr_cgroup_free (c->cgroup);
   if (c->fifo_fd >= 0)
     close (c->fifo_fd);
+  if (c->status_fd >= 0)
+    close (c->status_fd);
   if (c->console_fd >= 0)
     close (c->console_fd);
   oci_spec_free (c->spec);
@@ -641,8 +653,9 @@ owner_name (void)
 }
 
 /* The device cgroup rules: the spec's own, then what every container needs
-   (mknod of any node, the default devices, ptys, tun) and linux.devices —
-   as runc does, or the init could not even create /dev/null. */
+   (mknod of any node, the default devices, ptys, tun), as runc does, or
+   the init could not even create /dev/null.  linux.devices get no implicit
+   rule: resources.devices decides what may be opened. */
 static struct oci_linux_resources *
 resources_with_default_devices (const struct oci_spec *spec, struct oci_device_cgroup **owned)
 {
@@ -667,7 +680,7 @@ resources_with_default_devices (const struct oci_spec *spec, struct oci_device_c
     return NULL;
   res = xmalloc (sizeof (*res));
   *res = *l->resources;
-  rules = xmalloc0 ((res->devices_len + ndefaults + l->devices_len) * sizeof (*rules));
+  rules = xmalloc0 ((res->devices_len + ndefaults) * sizeof (*rules));
   for (i = 0; i < res->devices_len; i++)
     rules[n++] = res->devices[i];
   for (i = 0; i < ndefaults; i++, n++)
@@ -679,19 +692,6 @@ resources_with_default_devices (const struct oci_spec *spec, struct oci_device_c
       rules[n].has_minor = defaults[i].minor >= 0;
       rules[n].minor = defaults[i].minor;
       rules[n].access = (char *) defaults[i].access;
-    }
-  for (i = 0; i < l->devices_len; i++)
-    {
-      const struct oci_device *d = &l->devices[i];
-      if (d->type == NULL || (d->type[0] != 'c' && d->type[0] != 'b' && d->type[0] != 'u'))
-        continue;
-      rules[n].allow = true;
-      rules[n].type = type_names[d->type[0] == 'b'];
-      rules[n].has_major = rules[n].has_minor = true;
-      rules[n].major = d->major;
-      rules[n].minor = d->minor;
-      rules[n].access = (char *) "rwm";
-      n++;
     }
   res->devices = rules;
   res->devices_len = n;
@@ -705,7 +705,9 @@ static int
 do_create (const struct jr_global *g, const char *id, const struct jr_create_opts *o, int console_fd,
            pid_t *init_pid, jr_error_t *err)
 {
-  struct create_ctx c = { .g = g, .id = id, .opts = o, .fifo_fd = -1, .console_fd = console_fd, .sync_fd = -1 };
+  struct create_ctx c = {
+    .g = g, .id = id, .opts = o, .fifo_fd = -1, .status_fd = -1, .console_fd = console_fd, .sync_fd = -1,
+  };
   cleanup_close int rootfd = -1;
   cleanup_close int dirfd = -1;
   bool dir_created = false;
@@ -761,10 +763,25 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       jr_error (err, errno, "create exec.fifo");
       goto out;
     }
-  c.fifo_fd = openat (dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+  /* O_RDWR: opening never blocks and keeps a reader, so `start` can open
+     it O_WRONLY|O_NONBLOCK exactly while the init waits on it.  Opened here
+     because the init may be an unmapped user in its user namespace. */
+  c.fifo_fd = openat (dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
   if (c.fifo_fd < 0)
     {
       jr_error (err, errno, "open exec.fifo");
+      goto out;
+    }
+
+  if (mkfifoat (dirfd, "exec.status", 0600) < 0)
+    {
+      jr_error (err, errno, "create exec.status");
+      goto out;
+    }
+  c.status_fd = openat (dirfd, "exec.status", O_RDWR | O_CLOEXEC);
+  if (c.status_fd < 0)
+    {
+      jr_error (err, errno, "open exec.status");
       goto out;
     }
 
@@ -849,6 +866,23 @@ jr_container_create (const struct jr_global *g, const char *id, const struct jr_
 
 /* ---- start / run -------------------------------------------------------- */
 
+/* poststart and poststop failures are warnings, and the remaining hooks
+   still run (runtime-spec). */
+static void
+run_hooks_warn_only (const struct oci_hook_list *hooks, const char *kind, const char *state_json)
+{
+  for (size_t i = 0; i < hooks->len; i++)
+    {
+      struct oci_hook_list one = { .items = &hooks->items[i], .len = 1 };
+      jr_error_t err = NULL;
+      if (jr_hooks_run (&one, kind, state_json, &err) < 0)
+        {
+          jr_warn ("%s", err->msg);
+          jr_error_free (&err);
+        }
+    }
+}
+
 static int
 run_poststart_hooks (int rootfd, const struct jr_state *st)
 {
@@ -860,12 +894,47 @@ run_poststart_hooks (int rootfd, const struct jr_state *st)
       struct oci_state *s = jr_state_to_oci (rootfd, st);
       cleanup_free char *json = oci_state_to_json (s, false);
       oci_state_free (s);
-      if (jr_hooks_run (&spec->hooks->poststart, "poststart", json, &err) < 0)
-        jr_warn ("%s", err->msg);
+      run_hooks_warn_only (&spec->hooks->poststart, "poststart", json);
     }
   jr_error_free (&err);
   oci_spec_free (spec);
   return 0;
+}
+
+/* The init holds exec.status open for writing until its execve closes it:
+   EOF means the process runs; text is the reason it does not. */
+static int
+wait_exec_status (int rootfd, const struct jr_state *st, jr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/exec.status", st->id);
+  cleanup_close int fd = openat (rootfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  char buf[4096];
+  size_t len = 0;
+
+  if (fd < 0)
+    return errno == ENOENT ? 0 : jr_error (err, errno, "open exec.status of `%s`", st->id);
+  unlinkat (rootfd, path, 0);
+  /* A blocking read, not poll: poll reports no hang-up to a FIFO reader
+     whose writer opened before it did. */
+  if (fcntl (fd, F_SETFL, 0) < 0)
+    return jr_error (err, errno, "exec.status of `%s`", st->id);
+  for (;;)
+    {
+      ssize_t r = read (fd, buf + len, sizeof (buf) - 1 - len);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r > 0)
+        {
+          len += r;
+          if (len < sizeof (buf) - 1)
+            continue;
+        }
+      break;
+    }
+  if (len == 0)
+    return 0;
+  buf[len] = '\0';
+  return jr_error (err, 0, "start container `%s`: %s", st->id, buf);
 }
 
 static int
@@ -887,6 +956,8 @@ start_loaded (int rootfd, struct jr_state *st, jr_error_t *err)
   if (write (fd, "0", 1) != 1)
     return jr_error (err, errno, "start container `%s`", st->id);
   unlinkat (rootfd, fifo_path, 0);
+  if (wait_exec_status (rootfd, st, err) < 0)
+    return -1;
   return run_poststart_hooks (rootfd, st);
 }
 
@@ -1149,11 +1220,7 @@ jr_container_delete (const struct jr_global *g, const char *id, bool force, jr_e
       s->pid = 0;
       json = oci_state_to_json (s, false);
       oci_state_free (s);
-      if (jr_hooks_run (&spec->hooks->poststop, "poststop", json, &werr) < 0)
-        {
-          jr_warn ("%s", werr->msg);
-          jr_error_free (&werr);
-        }
+      run_hooks_warn_only (&spec->hooks->poststop, "poststop", json);
     }
   if (st->extcache
       && jr_extcache_container_delete (jr_extcache_dir (g->cache_dir), id, st->extcache, &werr) < 0)
@@ -1215,7 +1282,11 @@ set_frozen (const struct jr_global *g, const char *id, bool frozen, jr_error_t *
 
   if (open_cgroup (g, id, true, &cg, err) < 0)
     return -1;
-  ret = jr_cgroup_freeze (cg, frozen, err);
+  ret = jr_cgroup_is_frozen (cg, err);
+  if (ret >= 0 && (ret > 0) == frozen)
+    ret = jr_error (err, 0, "container `%s` is %s", id, frozen ? "already paused" : "not paused");
+  else if (ret >= 0)
+    ret = jr_cgroup_freeze (cg, frozen, err);
   jr_cgroup_free (cg);
   return ret;
 }

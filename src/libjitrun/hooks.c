@@ -50,7 +50,7 @@ static int
 pidfd_open_compat (pid_t pid)
 {
 #ifdef SYS_pidfd_open
-  return (int) syscall (SYS_pidfd_open, pid, 0);
+  return (int)syscall (SYS_pidfd_open, pid, 0);
 #else
   errno = ENOSYS;
   return -1;
@@ -86,13 +86,21 @@ write_state (int fd, const char *state_json)
   sigprocmask (SIG_SETMASK, &old, NULL);
 }
 
-static void __attribute__ ((noreturn))
-exec_hook (const struct oci_hook *hook, int stdin_fd, int out_fd, int err_fd)
+/* A NULL-terminated copy of a counted string array, for execve. */
+static char **
+strv_dup (char *const *v, size_t n)
 {
-  char *default_argv[] = { hook->path, NULL };
-  char *empty_env[] = { NULL };
-  char **argv = hook->args_len > 0 ? hook->args : default_argv;
-  char **envp = hook->env_len > 0 ? hook->env : empty_env;
+  char **out = xmalloc0 ((n + 1) * sizeof (char *));
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    out[i] = v[i];
+  return out;
+}
+
+static void __attribute__ ((noreturn))
+exec_hook (const char *path, char **argv, char **envp, int stdin_fd, int out_fd, int err_fd)
+{
   sigset_t none;
 
   /* the runtime may have signals blocked; the hook must start clean */
@@ -100,10 +108,11 @@ exec_hook (const struct oci_hook *hook, int stdin_fd, int out_fd, int err_fd)
   sigprocmask (SIG_SETMASK, &none, NULL);
   signal (SIGPIPE, SIG_DFL);
 
-  if (dup2 (stdin_fd, STDIN_FILENO) < 0 || dup2 (out_fd, STDOUT_FILENO) < 0 || dup2 (err_fd, STDERR_FILENO) < 0)
+  if (dup2 (stdin_fd, STDIN_FILENO) < 0 || dup2 (out_fd, STDOUT_FILENO) < 0
+      || dup2 (err_fd, STDERR_FILENO) < 0)
     _exit (127);
-  execve (hook->path, argv, envp);
-  dprintf (STDERR_FILENO, "exec `%s`: %s\n", hook->path, strerror (errno));
+  execve (path, argv, envp);
+  dprintf (STDERR_FILENO, "exec `%s`: %s\n", path, strerror (errno));
   _exit (127);
 }
 
@@ -153,6 +162,8 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
   bool timed_out = false;
   bool out_open = true, err_open = true;
   int in_fds[2], out_fds[2], err_fds[2];
+  cleanup_free char **argv = NULL;
+  cleanup_free char **envp = NULL;
   int status = 0;
   pid_t pid;
 
@@ -165,11 +176,19 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
   out_r = out_fds[0], out_w = out_fds[1];
   err_r = err_fds[0], err_w = err_fds[1];
 
+  /* Built before fork: the child only dup2s and execs.  No args: argv[0]
+     is the path, as execve callers expect. */
+  if (hook->args_len > 0)
+    argv = strv_dup (hook->args, hook->args_len);
+  else
+    argv = strv_dup (&hook->path, 1);
+  envp = strv_dup (hook->env, hook->env_len);
+
   pid = fork ();
   if (pid < 0)
     return jr_error (err, errno, "%s hook `%s`: fork", kind, hook->path);
   if (pid == 0)
-    exec_hook (hook, in_r, out_w, err_w);
+    exec_hook (hook->path, argv, envp, in_r, out_w, err_w);
 
   close (jr_steal_fd (in_r));
   close (jr_steal_fd (out_w));
@@ -182,7 +201,7 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
   close (jr_steal_fd (in_w));
 
   if (hook->has_timeout && hook->timeout > 0)
-    deadline = jr_now_ns () + (int64_t) hook->timeout * 1000000000LL;
+    deadline = jr_now_ns () + (int64_t)hook->timeout * 1000000000LL;
 
   /* Forward output until both pipes hit EOF (the hook and anything it
      left behind exited) or the deadline passes. */
@@ -211,7 +230,7 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
               break;
             }
           if (timeout_ms < 0 || left < timeout_ms)
-            timeout_ms = (int) left + 1;
+            timeout_ms = (int)left + 1;
         }
 
       r = poll (pfd, n, timeout_ms);
@@ -258,7 +277,7 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
       if (err_open)
         drain_rest (err_r, STDERR_FILENO, &tail);
       if (tail.len > 0)
-        jr_log (JR_LOG_ERROR, "%s hook `%s` output: %.*s", kind, hook->path, (int) tail.len, tail.buf);
+        jr_log (JR_LOG_ERROR, "%s hook `%s` output: %.*s", kind, hook->path, (int)tail.len, tail.buf);
       return jr_error (err, 0, "%s hook `%s`: timed out after %d s", kind, hook->path, hook->timeout);
     }
 
@@ -276,7 +295,7 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return 0;
   if (tail.len > 0)
-    jr_log (JR_LOG_ERROR, "%s hook `%s` output: %.*s", kind, hook->path, (int) tail.len, tail.buf);
+    jr_log (JR_LOG_ERROR, "%s hook `%s` output: %.*s", kind, hook->path, (int)tail.len, tail.buf);
   if (WIFSIGNALED (status))
     return jr_error (err, 0, "%s hook `%s`: killed by signal %d (%s)", kind, hook->path, WTERMSIG (status),
                      jr_signal_name (WTERMSIG (status)));
@@ -284,18 +303,35 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
 }
 
 int
-jr_hooks_run (const struct oci_hook_list *hooks, const char *kind, const char *state_json,
-              jr_error_t *err)
+jr_hooks_run (const struct oci_hook_list *hooks, const char *kind, const char *state_json, jr_error_t *err)
 {
+  /* runtime-spec: a failing poststart/poststop hook is only warned about
+     and the remaining hooks still run.  The first failure is returned
+     (callers warn with it), later ones are logged here. */
+  bool keep_going = strcmp (kind, "poststart") == 0 || strcmp (kind, "poststop") == 0;
+  int ret = 0;
   size_t i;
 
   if (hooks == NULL)
     return 0;
   for (i = 0; i < hooks->len; i++)
     {
+      jr_error_t hook_err = NULL;
+
       jr_debug ("running %s hook `%s`", kind, hooks->items[i].path);
-      if (run_one (&hooks->items[i], kind, state_json, err) < 0)
+      if (run_one (&hooks->items[i], kind, state_json, &hook_err) == 0)
+        continue;
+      if (ret == 0)
+        {
+          ret = -1;
+          if (*err == NULL)
+            *err = jr_steal_ptr (hook_err);
+        }
+      else
+        jr_warn ("%s", hook_err->msg);
+      jr_error_free (&hook_err);
+      if (!keep_going)
         return -1;
     }
-  return 0;
+  return ret;
 }

@@ -312,21 +312,49 @@ apply_user (const struct jr_process_ctx *ctx, jr_error_t *err)
   return 0;
 }
 
-static char **
-build_env (const struct oci_process *p)
+/* HOME of `uid` from the container's /etc/passwd (we are past pivot_root),
+   "/" when it has none: what runc gives a process without HOME. */
+static char *
+home_of (uid_t uid)
 {
-  char **envp = xmalloc ((p->env_len + 2) * sizeof (char *));
+  cleanup_free char *passwd = NULL;
+  char *line, *save = NULL;
+
+  if (jr_read_file_at (AT_FDCWD, "/etc/passwd", &passwd, NULL, NULL) < 0)
+    return xstrdup ("HOME=/");
+  for (line = strtok_r (passwd, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      /* name:pw:uid:gid:gecos:home:shell */
+      char *f[7] = { 0 };
+      char *p = line;
+      int n;
+      for (n = 0; n < 7 && p; n++)
+        f[n] = strsep (&p, ":");
+      if (n >= 6 && f[2] && f[5] && *f[5] && strtoul (f[2], NULL, 10) == uid)
+        return xasprintf ("HOME=%s", f[5]);
+    }
+  return xstrdup ("HOME=/");
+}
+
+static char **
+build_env (const struct oci_process *p, char **home)
+{
+  char **envp = xmalloc ((p->env_len + 3) * sizeof (char *));
   size_t i, n = 0;
-  bool has_path = false;
+  bool has_path = false, has_home = false;
 
   for (i = 0; i < p->env_len; i++)
     {
       envp[n++] = p->env[i];
       if (jr_has_prefix (p->env[i], "PATH="))
         has_path = true;
+      if (jr_has_prefix (p->env[i], "HOME="))
+        has_home = true;
     }
   if (!has_path)
     envp[n++] = (char *) "PATH=" DEFAULT_PATH;
+  if (!has_home)
+    envp[n++] = *home = home_of (p->user.uid);
   envp[n] = NULL;
   return envp;
 }
@@ -337,6 +365,7 @@ jr_process_exec (struct jr_process_ctx *ctx, struct jr_seccomp *seccomp, jr_erro
   const struct oci_process *p = ctx->process;
   cleanup_free char **envp = NULL;
   cleanup_free char **argv = NULL;
+  cleanup_free char *home = NULL;
   bool cwd_done = false;
   int notify_fd = -1;
   size_t i;
@@ -373,7 +402,7 @@ jr_process_exec (struct jr_process_ctx *ctx, struct jr_seccomp *seccomp, jr_erro
   if (apply_cpu_affinity (p->exec_cpu_affinity ? p->exec_cpu_affinity->final : NULL, "final", err) < 0)
     return -1;
 
-  envp = build_env (p);
+  envp = build_env (p, &home);
   argv = xmalloc ((p->args_len + 1) * sizeof (char *));
   for (i = 0; i < p->args_len; i++)
     argv[i] = p->args[i];

@@ -25,12 +25,12 @@ strv (const char *const *items, size_t *len)
   return v;
 }
 
-#define STRV(field, ...)                                      \
-  do                                                          \
-    {                                                         \
-      static const char *const items_[] = { __VA_ARGS__, NULL }; \
-      field = strv (items_, &field##_len);                    \
-    }                                                         \
+#define STRV(field, ...)                                                                                     \
+  do                                                                                                         \
+    {                                                                                                        \
+      static const char *const items_[] = { __VA_ARGS__, NULL };                                             \
+      field = strv (items_, &field##_len);                                                                   \
+    }                                                                                                        \
   while (0)
 
 static void

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -38,7 +39,7 @@ jr_console_socket_connect (const char *path, jr_error_t *err)
   fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return jr_error (err, errno, "console socket `%s`: socket", path);
-  if (connect (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0)
+  if (connect (fd, (struct sockaddr *)&addr, sizeof (addr)) < 0)
     return jr_error (err, errno, "connect to console socket `%s`", path);
   return jr_steal_fd (fd);
 }
@@ -49,7 +50,7 @@ static int
 send_fd (int sock, int fd, const char *name, jr_error_t *err)
 {
   char control[CMSG_SPACE (sizeof (int))];
-  struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen (name) + 1 };
+  struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) + 1 };
   struct msghdr msg = {
     .msg_iov = &iov,
     .msg_iovlen = 1,
@@ -135,6 +136,34 @@ jr_terminal_setup (int console_socket, const struct oci_console_size *size, jr_e
   return 0;
 }
 
+/* For the container init only, after jr_terminal_setup (fd 0 is the pty):
+   bind mount it onto /dev/console, as runc does, so programs that write to
+   the console reach the terminal.  Not for exec: the console belongs to
+   the init.  (Declaration to be added to terminal.h.) */
+int jr_terminal_mount_console (jr_error_t *err);
+
+int
+jr_terminal_mount_console (jr_error_t *err)
+{
+  char source[64];
+  char target[JR_PROC_FD_PATH_MAX];
+  cleanup_close int fd = -1;
+
+  if (ttyname_r (STDIN_FILENO, source, sizeof (source)) != 0)
+    snprintf (source, sizeof (source), "/proc/self/fd/%d", STDIN_FILENO);
+
+  /* A mount point must exist; O_NOFOLLOW + the fd as target: a symlink
+     planted at /dev/console is not followed. */
+  fd = open ("/dev/console", O_RDONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == ELOOP || errno == EISDIR || errno == ENXIO || errno == EACCES))
+    fd = open ("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return jr_error (err, errno, "create `/dev/console`");
+  if (mount (source, jr_proc_fd_path (fd, target), NULL, MS_BIND, NULL) < 0)
+    return jr_error (err, errno, "bind mount `%s` on `/dev/console`", source);
+  return 0;
+}
+
 int
 jr_terminal_socketpair (int fds[2], jr_error_t *err)
 {
@@ -173,7 +202,8 @@ jr_terminal_receive_master (int sock, int *master, jr_error_t *err)
         }
     }
   if (r == 0)
-    return jr_error (err, 0, "receive the terminal master: the container closed the socket without sending it");
+    return jr_error (err, 0,
+                     "receive the terminal master: the container closed the socket without sending it");
   return jr_error (err, 0, "receive the terminal master: no file descriptor in the message");
 }
 
@@ -284,7 +314,7 @@ jr_terminal_proxy (int master, jr_error_t *err)
                       struct termios t;
                       char veof = 4;
                       if (tcgetattr (master, &t) == 0)
-                        veof = (char) t.c_cc[VEOF];
+                        veof = (char)t.c_cc[VEOF];
                       if (jr_write_all (master, &veof, 1) < 0)
                         {
                           /* the container is gone already */

@@ -25,8 +25,7 @@ resolve_ok (const char *id, const char *cg_path, bool systemd, const char *own)
 }
 
 static void
-resolve_fails (const char *id, const char *cg_path, bool systemd, const char *own,
-               const char *msg_part)
+resolve_fails (const char *id, const char *cg_path, bool systemd, const char *own, const char *msg_part)
 {
   char *path = NULL;
   jr_error_t err = NULL;
@@ -40,7 +39,7 @@ resolve_fails (const char *id, const char *cg_path, bool systemd, const char *ow
 static void
 test_resolve_default (void **state)
 {
-  (void) state;
+  (void)state;
   char *p = resolve_ok ("abc", NULL, false, "/x");
   assert_string_equal (p, "/jitrun/abc");
   free (p);
@@ -53,7 +52,7 @@ test_resolve_default (void **state)
 static void
 test_resolve_absolute_relative (void **state)
 {
-  (void) state;
+  (void)state;
   char *p = resolve_ok ("id", "/a/b", false, "/own");
   assert_string_equal (p, "/a/b");
   free (p);
@@ -73,7 +72,7 @@ test_resolve_absolute_relative (void **state)
 static void
 test_resolve_systemd (void **state)
 {
-  (void) state;
+  (void)state;
   char *p = resolve_ok ("id", "machine-test.slice:libpod:abc", true, "/");
   assert_string_equal (p, "/machine.slice/machine-test.slice/libpod-abc.scope");
   free (p);
@@ -110,7 +109,7 @@ test_resolve_systemd (void **state)
 static void
 test_expand_slice (void **state)
 {
-  (void) state;
+  (void)state;
   char *out = NULL;
   jr_error_t err = NULL;
   assert_int_equal (jr_cgroup_expand_slice ("a-b-c.slice", &out, &err), 0);
@@ -132,7 +131,7 @@ test_expand_slice (void **state)
 static void
 test_shares_to_weight (void **state)
 {
-  (void) state;
+  (void)state;
   assert_int_equal (jr_cgroup_shares_to_weight (0), 0);
   assert_int_equal (jr_cgroup_shares_to_weight (2), 1);
   assert_int_equal (jr_cgroup_shares_to_weight (1024), 39);
@@ -145,7 +144,7 @@ test_shares_to_weight (void **state)
 static void
 test_swap_to_v2 (void **state)
 {
-  (void) state;
+  (void)state;
   int64_t out = 12345;
   jr_error_t err = NULL;
 
@@ -172,7 +171,7 @@ test_swap_to_v2 (void **state)
 static void
 test_io_max_lines (void **state)
 {
-  (void) state;
+  (void)state;
   struct oci_throttle_device rbps[] = { { 8, 0, 1048576 }, { 253, 1, 10 } };
   struct oci_throttle_device wbps[] = { { 8, 0, 2097152 } };
   struct oci_throttle_device riops[] = { { 253, 1, 0 } };
@@ -215,7 +214,7 @@ static const char mountinfo_fixture[]
 static void
 test_parse_mountinfo (void **state)
 {
-  (void) state;
+  (void)state;
   struct jr_cgroup_v1_mount *m = NULL;
   size_t n = 0;
   jr_error_t err = NULL;
@@ -253,7 +252,7 @@ static const char proc_cgroup_fixture[] = "9:name=systemd:/\n"
 static void
 test_parse_proc_cgroup (void **state)
 {
-  (void) state;
+  (void)state;
   char *p = NULL;
   jr_error_t err = NULL;
 
@@ -266,17 +265,15 @@ test_parse_proc_cgroup (void **state)
   assert_true (jr_cgroup_parse_proc_cgroup (proc_cgroup_fixture, "blkio", &p, &err) < 0);
   jr_error_free (&err);
 
-  assert_int_equal (jr_cgroup_own_path_from_text (proc_cgroup_fixture, JR_CGROUP_HYBRID, &p, &err),
-                    0);
+  assert_int_equal (jr_cgroup_own_path_from_text (proc_cgroup_fixture, JR_CGROUP_HYBRID, &p, &err), 0);
   assert_string_equal (p, "/process_api/1234");
   free (p);
   assert_int_equal (jr_cgroup_own_path_from_text (proc_cgroup_fixture, JR_CGROUP_V2, &p, &err), 0);
   assert_string_equal (p, "/unified/x");
   free (p);
   /* no memory line: the first v1 line */
-  assert_int_equal (jr_cgroup_own_path_from_text ("0::/u\n5:pids:/first\n3:cpu:/second\n",
-                                                  JR_CGROUP_V1, &p, &err),
-                    0);
+  assert_int_equal (
+      jr_cgroup_own_path_from_text ("0::/u\n5:pids:/first\n3:cpu:/second\n", JR_CGROUP_V1, &p, &err), 0);
   assert_string_equal (p, "/first");
   free (p);
 }
@@ -284,20 +281,17 @@ test_parse_proc_cgroup (void **state)
 static void
 test_device_rules (void **state)
 {
-  (void) state;
-  struct oci_device_cgroup all = { .allow = false, .access = (char *) "rwm" };
+  (void)state;
+  struct oci_device_cgroup all = { .allow = false, .access = (char *)"rwm" };
   struct oci_device_cgroup null_dev = { .allow = true,
-                                        .type = (char *) "c",
+                                        .type = (char *)"c",
                                         .has_major = true,
                                         .major = 1,
                                         .has_minor = true,
                                         .minor = 3,
-                                        .access = (char *) "rwm" };
-  struct oci_device_cgroup any_minor = { .allow = true,
-                                         .type = (char *) "b",
-                                         .has_major = true,
-                                         .major = 8,
-                                         .access = (char *) "r" };
+                                        .access = (char *)"rwm" };
+  struct oci_device_cgroup any_minor
+      = { .allow = true, .type = (char *)"b", .has_major = true, .major = 8, .access = (char *)"r" };
   char *s = jr_cgroup_device_rule (&all);
   assert_string_equal (s, "a *:* rwm");
   free (s);
@@ -315,7 +309,7 @@ test_device_rules (void **state)
 static void
 test_keyed_and_hugepage (void **state)
 {
-  (void) state;
+  (void)state;
   uint64_t v = 0;
   const char *text = "oom_kill_disable 0\nunder_oom 0\noom_kill 7\n";
   assert_int_equal (jr_cgroup_keyed_u64 (text, "oom_kill", &v), 0);
@@ -340,16 +334,11 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_resolve_default),
-    cmocka_unit_test (test_resolve_absolute_relative),
-    cmocka_unit_test (test_resolve_systemd),
-    cmocka_unit_test (test_expand_slice),
-    cmocka_unit_test (test_shares_to_weight),
-    cmocka_unit_test (test_swap_to_v2),
-    cmocka_unit_test (test_io_max_lines),
-    cmocka_unit_test (test_parse_mountinfo),
-    cmocka_unit_test (test_parse_proc_cgroup),
-    cmocka_unit_test (test_device_rules),
+    cmocka_unit_test (test_resolve_default),    cmocka_unit_test (test_resolve_absolute_relative),
+    cmocka_unit_test (test_resolve_systemd),    cmocka_unit_test (test_expand_slice),
+    cmocka_unit_test (test_shares_to_weight),   cmocka_unit_test (test_swap_to_v2),
+    cmocka_unit_test (test_io_max_lines),       cmocka_unit_test (test_parse_mountinfo),
+    cmocka_unit_test (test_parse_proc_cgroup),  cmocka_unit_test (test_device_rules),
     cmocka_unit_test (test_keyed_and_hugepage),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

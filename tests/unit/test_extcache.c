@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "libjitrun/extcache/extcache.h"
 #include "libjitrun/extcache/key.h"
@@ -231,7 +232,7 @@ test_wanted (void **state)
 static void
 test_cache_dir (void **state)
 {
-  (void) state;
+  (void)state;
   unsetenv ("JITRUN_CACHE_DIR");
   assert_string_equal (jr_extcache_dir (NULL), JR_EXTCACHE_DEFAULT_DIR);
   setenv ("JITRUN_CACHE_DIR", "/env/cache", 1);
@@ -262,7 +263,7 @@ check_compat (const char *v, const char *want)
 static void
 test_semver (void **state)
 {
-  (void) state;
+  (void)state;
   check_compat ("2.3.1", "2");
   check_compat ("2.9.0", "2");
   check_compat ("3.0.0", "3");
@@ -291,7 +292,7 @@ check_arch (const char *machine, const char *arch, const char *variant)
 static void
 test_arch (void **state)
 {
-  (void) state;
+  (void)state;
   unsetenv (JR_EC_ARCH_ENV);
   check_arch ("x86_64", "amd64", "");
   check_arch ("aarch64", "arm64", "v8");
@@ -319,7 +320,7 @@ test_os_release (void **state)
                              "ID_LIKE=debian\n";
   char *id = NULL, *ver = NULL;
 
-  (void) state;
+  (void)state;
   jr_ec_parse_os_release (text, strlen (text), &id, &ver);
   assert_string_equal (id, "alpine");
   assert_string_equal (ver, "3.19.1");
@@ -330,6 +331,51 @@ test_os_release (void **state)
   assert_string_equal (ver, "");
   free (id);
   free (ver);
+}
+
+static void
+test_sha256 (void **state)
+{
+  static const struct
+  {
+    const char *in, *hex;
+  } vectors[] = {
+    { "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+    { "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+    { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+  };
+  unsigned char data[1000];
+  char hex[65];
+  size_t i, len;
+
+  (void)state;
+  for (i = 0; i < sizeof (vectors) / sizeof (vectors[0]); i++)
+    {
+      jr_ec_sha256_hex (vectors[i].in, strlen (vectors[i].in), hex);
+      assert_string_equal (hex, vectors[i].hex);
+    }
+  /* every length around the padding boundaries, fed in odd chunks, agrees
+     with OpenSSL */
+  for (i = 0; i < sizeof (data); i++)
+    data[i] = (unsigned char)(i * 131 + 7);
+  for (len = 0; len < 300; len++)
+    {
+      struct jr_ec_sha256 c;
+      unsigned char mine[32], ref[32];
+      unsigned int n = 0;
+      size_t off = 0;
+      jr_ec_sha256_init (&c);
+      while (off < len)
+        {
+          size_t chunk = (off % 7) + 1 < len - off ? (off % 7) + 1 : len - off;
+          jr_ec_sha256_update (&c, data + off, chunk);
+          off += chunk;
+        }
+      jr_ec_sha256_final (&c, mine);
+      assert_int_equal (EVP_Digest (data, len, ref, &n, EVP_sha256 (), NULL), 1);
+      assert_memory_equal (mine, ref, 32);
+    }
 }
 
 /* ---- the key ---- */
@@ -493,7 +539,7 @@ test_key_inputs (void **state)
 static void
 fake_entry (int cachefd, const char *key, int64_t size, time_t last_used)
 {
-  cleanup_free char *meta = xasprintf ("{\"key\":\"%s\",\"app\":\"a\",\"size\":%lld}", key, (long long) size);
+  cleanup_free char *meta = xasprintf ("{\"key\":\"%s\",\"app\":\"a\",\"size\":%lld}", key, (long long)size);
   cleanup_free char *dir = xasprintf ("layers/%s/layer", key);
   cleanup_free char *mpath = xasprintf ("layers/%s/meta.json", key);
   struct timespec times[2] = { { .tv_sec = last_used }, { .tv_sec = last_used } };
@@ -515,7 +561,7 @@ test_store_list_gc (void **state)
   jr_error_t err = NULL;
   struct stat st;
 
-  (void) state;
+  (void)state;
   cachefd = jr_ec_store_open (cache, &err);
   assert_true (cachefd >= 0);
   assert_int_equal (stat (cache, &st), 0);
@@ -611,7 +657,7 @@ test_staging_clean (void **state)
   cleanup_free char *pb = NULL;
   int cachefd, lockfd;
 
-  (void) state;
+  (void)state;
   cachefd = jr_ec_store_open (cache, NULL);
   assert_true (cachefd >= 0);
   assert_int_equal (jr_ec_staging_create (cachefd, "k1", &a, NULL), 0);
@@ -651,7 +697,7 @@ test_commit_verify (void **state)
   jr_error_t err = NULL;
   int cachefd, layerfd;
 
-  (void) state;
+  (void)state;
   cachefd = jr_ec_store_open (cache, NULL);
   assert_true (cachefd >= 0);
   assert_int_equal (jr_ec_staging_create (cachefd, "0123abcd", &name, NULL), 0);
@@ -681,13 +727,13 @@ test_commit_verify (void **state)
       }
   }
 
-  cfg.app = (char *) "shop";
-  cfg.version = (char *) "1.0.0";
-  key.version_key = (char *) "1.0.0";
-  key.os_id = (char *) "debian";
-  key.os_version = (char *) "12";
-  key.arch = (char *) "amd64";
-  key.variant = (char *) "";
+  cfg.app = (char *)"shop";
+  cfg.version = (char *)"1.0.0";
+  key.version_key = (char *)"1.0.0";
+  key.os_id = (char *)"debian";
+  key.os_version = (char *)"12";
+  key.arch = (char *)"amd64";
+  key.variant = (char *)"";
   strcpy (key.key, "0123abcd");
   if (jr_ec_commit (cachefd, name, &cfg, &key, 1.5, &err) < 0)
     fail_msg ("commit: %s", err->msg);
@@ -713,7 +759,6 @@ test_commit_verify (void **state)
   /* a mode change is tampering too */
   assert_int_equal (fchmodat (cachefd, "layers/0123abcd/layer/app/node_modules/y/index.js", 0755, 0), 0);
   assert_int_equal (jr_ec_verify (cachefd, "0123abcd", &problem, &err), 0);
-  free (problem);
 
   close (layerfd);
   close (cachefd);
@@ -731,6 +776,7 @@ main (void)
     cmocka_unit_test (test_semver),
     cmocka_unit_test (test_arch),
     cmocka_unit_test (test_os_release),
+    cmocka_unit_test (test_sha256),
     cmocka_unit_test_setup_teardown (test_key_stable_and_hex, setup, teardown),
     cmocka_unit_test_setup_teardown (test_key_version, setup, teardown),
     cmocka_unit_test_setup_teardown (test_key_inputs, setup, teardown),

@@ -62,7 +62,7 @@ child_fail (int fd, jr_error_t err)
 {
   const char *msg = err && err->msg ? err->msg : "bootstrap setup failed";
 
-  (void) jr_write_all (fd, msg, strlen (msg));
+  (void)jr_write_all (fd, msg, strlen (msg));
   _exit (127);
 }
 
@@ -157,7 +157,7 @@ jr_ec_bootstrap_run (const struct jr_extcache_ctx *ctx, const struct jr_ec_confi
       if (pidfd >= 0)
         {
           struct pollfd p = { .fd = pidfd, .events = POLLIN };
-          r = poll (&p, 1, left_ms > 1000 ? 1000 : (int) left_ms);
+          r = poll (&p, 1, left_ms > 1000 ? 1000 : (int)left_ms);
           if (r < 0 && errno != EINTR)
             return jr_error (err, errno, "wait for the bootstrap");
           if (r > 0)
@@ -188,7 +188,7 @@ jr_ec_bootstrap_run (const struct jr_extcache_ctx *ctx, const struct jr_ec_confi
   n = jr_read_all (pipefd[0], msg, sizeof (msg) - 1);
   close (pipefd[0]);
   if (timed_out)
-    return jr_error (err, 0, "bootstrap timed out after %lld s", (long long) cfg->timeout);
+    return jr_error (err, 0, "bootstrap timed out after %lld s", (long long)cfg->timeout);
   if (n > 0)
     {
       msg[n] = '\0';

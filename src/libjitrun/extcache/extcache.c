@@ -232,56 +232,43 @@ jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record, jr
   if (cachefd < 0)
     goto out;
 
-  for (;;)
-    {
-      cleanup_close int lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_SH, err);
-      if (lockfd < 0)
-        goto out;
-      if (jr_ec_store_has (cachefd, key.key))
-        {
-          /* hit: no O(layer) work here, only the overlay mount */
-          if (mount_container_overlay (ctx, cachefd, rootfd, key.key, err) < 0)
-            {
-              jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
-              goto out;
-            }
-          jr_ec_store_touch (cachefd, key.key);
-          jr_debug ("extcache: hit %.12s for %s %s in %.3f ms", key.key, cfg.app, cfg.version,
-                    (jr_now_ns () - t0) / 1e6);
-          *record = xstrdup (key.key);
-          ret = 0;
-          goto out;
-        }
-      if (cfg.mode == JR_EC_MODE_RO)
-        {
-          close (jr_steal_fd (lockfd));
-          if (run_uncached (ctx, &cfg, cachefd, rootfd, err) < 0)
-            goto out;
-          *record = xstrdup ("-");
-          ret = 0;
-          goto out;
-        }
-      close (jr_steal_fd (lockfd));
-      lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_EX, err);
-      if (lockfd < 0)
-        goto out;
-      /* whoever held the lock before us may have committed it */
-      if (!jr_ec_store_has (cachefd, key.key))
-        {
-          if (build_layer (ctx, &cfg, &key, cachefd, rootfd, err) < 0)
-            goto out;
-        }
-      /* go on as a hit; LOCK_EX still excludes gc, so mount right away */
-      if (mount_container_overlay (ctx, cachefd, rootfd, key.key, err) < 0)
-        {
-          jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
-          goto out;
-        }
-      jr_ec_store_touch (cachefd, key.key);
-      *record = xstrdup (key.key);
-      ret = 0;
+  {
+    cleanup_close int lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_SH, err);
+    if (lockfd < 0)
       goto out;
-    }
+    if (!jr_ec_store_has (cachefd, key.key))
+      {
+        close (jr_steal_fd (lockfd));
+        if (cfg.mode == JR_EC_MODE_RO)
+          {
+            if (run_uncached (ctx, &cfg, cachefd, rootfd, err) < 0)
+              goto out;
+            *record = xstrdup ("-");
+            ret = 0;
+            goto out;
+          }
+        /* queue behind a bootstrap of the same key, if one runs */
+        lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_EX, err);
+        if (lockfd < 0)
+          goto out;
+        /* whoever held the lock before us may have committed it; if it
+           failed or died, we take over */
+        if (!jr_ec_store_has (cachefd, key.key) && build_layer (ctx, &cfg, &key, cachefd, rootfd, err) < 0)
+          goto out;
+      }
+    /* a hit (or our own fresh layer): only the overlay mount, nothing
+       O(layer); the lock held excludes gc until the in-use marker exists */
+    if (mount_container_overlay (ctx, cachefd, rootfd, key.key, err) < 0)
+      {
+        jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
+        goto out;
+      }
+    jr_ec_store_touch (cachefd, key.key);
+    jr_debug ("extcache: %.12s for %s %s mounted after %.3f ms", key.key, cfg.app, cfg.version,
+              (jr_now_ns () - t0) / 1e6);
+    *record = xstrdup (key.key);
+    ret = 0;
+  }
 
 out:
   jr_ec_key_free (&key);
@@ -340,7 +327,7 @@ fmt_size (int64_t size)
       v /= 1024;
       u++;
     }
-  return u == 0 ? xasprintf ("%lld B", (long long) size) : xasprintf ("%.1f %s", v, units[u]);
+  return u == 0 ? xasprintf ("%lld B", (long long)size) : xasprintf ("%.1f %s", v, units[u]);
 }
 
 /* meta.json plus what only the store knows */
@@ -416,14 +403,15 @@ cmd_list (int cachefd, int argc, char **argv, jr_error_t *err)
       for (i = n; i-- > 0;)
         {
           cleanup_free char *os = xasprintf ("%s %s", meta_str (&v[i], "os"), meta_str (&v[i], "os.version"));
-          cleanup_free char *arch = *meta_str (&v[i], "variant")
-                                        ? xasprintf ("%s/%s", meta_str (&v[i], "architecture"),
-                                                     meta_str (&v[i], "variant"))
-                                        : xstrdup (meta_str (&v[i], "architecture"));
+          cleanup_free char *arch
+              = *meta_str (&v[i], "variant")
+                    ? xasprintf ("%s/%s", meta_str (&v[i], "architecture"), meta_str (&v[i], "variant"))
+                    : xstrdup (meta_str (&v[i], "architecture"));
           cleanup_free char *size = fmt_size (v[i].size);
           cleanup_free char *last = fmt_time (v[i].last_used);
-          printf ("%-12.12s  %-20s  %-12s  %-16s  %-10s  %10s  %-20s  %s\n", v[i].key, meta_str (&v[i], "app"),
-                  meta_str (&v[i], "version"), os, arch, size, last, v[i].in_use ? "yes" : "no");
+          printf ("%-12.12s  %-20s  %-12s  %-16s  %-10s  %10s  %-20s  %s\n", v[i].key,
+                  meta_str (&v[i], "app"), meta_str (&v[i], "version"), os, arch, size, last,
+                  v[i].in_use ? "yes" : "no");
         }
     }
   jr_ec_entries_free (v, n);
@@ -617,21 +605,22 @@ cmd_verify (int cachefd, int argc, char **argv, jr_error_t *err)
   return bad ? 1 : 0;
 }
 
-static const char cache_usage[] = "Usage: jitrun cache COMMAND\n"
-                                  "\n"
-                                  "Manage the just-in-time extension cache.\n"
-                                  "\n"
-                                  "Commands:\n"
-                                  "  list [--format table|json]   list the cached layers\n"
-                                  "  inspect ID...                print an entry's metadata (JSON)\n"
-                                  "  rm ID...                     remove entries not in use\n"
-                                  "  gc [--max-size SIZE] [--max-age DURATION]\n"
-                                  "                               remove stale leftovers, entries unused for\n"
-                                  "                               DURATION, then least recently used entries\n"
-                                  "                               until the cache is at most SIZE\n"
-                                  "  verify [ID...]               re-check layer content digests\n"
-                                  "\n"
-                                  "ID is a cache key or a unique prefix of one.\n";
+static const char cache_usage[]
+    = "Usage: jitrun cache COMMAND\n"
+      "\n"
+      "Manage the just-in-time extension cache.\n"
+      "\n"
+      "Commands:\n"
+      "  list [--format table|json]   list the cached layers\n"
+      "  inspect ID...                print an entry's metadata (JSON)\n"
+      "  rm ID...                     remove entries not in use\n"
+      "  gc [--max-size SIZE] [--max-age DURATION]\n"
+      "                               remove stale leftovers, entries unused for\n"
+      "                               DURATION, then least recently used entries\n"
+      "                               until the cache is at most SIZE\n"
+      "  verify [ID...]               re-check layer content digests\n"
+      "\n"
+      "ID is a cache key or a unique prefix of one.\n";
 
 int
 jr_extcache_cli (const char *cache_dir, int argc, char **argv, jr_error_t *err)

@@ -44,8 +44,8 @@ int jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record
 
 /* Remove the container's own upper/work dirs and release its use of the
    layer.  record may be NULL (nothing to do). */
-int jr_extcache_container_delete (const char *cache_dir, const char *container_id,
-                                  const char *record, jr_error_t *err);
+int jr_extcache_container_delete (const char *cache_dir, const char *container_id, const char *record,
+                                  jr_error_t *err);
 
 /* `jitrun cache ...` subcommands; argv as given after `cache`. Returns
    the process exit code or <0 with err set. */

@@ -44,8 +44,7 @@ struct jr_ec_config
   int64_t timeout;  /* seconds */
 };
 
-int jr_ec_config_parse (const struct oci_string_map *annotations, struct jr_ec_config *cfg,
-                        jr_error_t *err);
+int jr_ec_config_parse (const struct oci_string_map *annotations, struct jr_ec_config *cfg, jr_error_t *err);
 void jr_ec_config_free (struct jr_ec_config *cfg);
 
 /* Everything that identifies a layer, plus the key itself (hex sha256 of
@@ -77,5 +76,20 @@ int jr_ec_arch (const char *machine, char **arch, char **variant, jr_error_t *er
 /* ID and VERSION_ID from os-release text ("" when absent). */
 void jr_ec_parse_os_release (const char *buf, size_t len, char **id, char **version_id);
 void jr_ec_sha256_hex (const void *buf, size_t len, char out[65]);
+
+/* A plain SHA-256 (FIPS 180-4) for the key: OpenSSL's first digest costs
+   2-13 ms here (provider loading), more than a whole cache hit may.  The
+   layer digest, where throughput matters and the init does not, uses
+   OpenSSL. */
+struct jr_ec_sha256
+{
+  uint32_t h[8];
+  uint64_t len;
+  unsigned char buf[64];
+  size_t n;
+};
+void jr_ec_sha256_init (struct jr_ec_sha256 *c);
+void jr_ec_sha256_update (struct jr_ec_sha256 *c, const void *data, size_t len);
+void jr_ec_sha256_final (struct jr_ec_sha256 *c, unsigned char md[32]);
 
 #endif

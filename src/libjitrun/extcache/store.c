@@ -38,6 +38,10 @@ jr_ec_store_open (const char *cache_dir, jr_error_t *err)
   fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return jr_error (err, errno, "open cache dir `%s`", cache_dir);
+  /* created in this order: the last one present means all are (saves
+     syscalls on the hit path) */
+  if (faccessat (fd, subdirs[sizeof (subdirs) / sizeof (subdirs[0]) - 1], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return jr_steal_fd (fd);
   for (i = 0; i < sizeof (subdirs) / sizeof (subdirs[0]); i++)
     if (mkdirat (fd, subdirs[i], 0700) < 0 && errno != EEXIST)
       return jr_error (err, errno, "create `%s/%s`", cache_dir, subdirs[i]);
@@ -100,7 +104,7 @@ jr_ec_store_touch (int cachefd, const char *key)
   const struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_NOW } };
 
   /* best effort: a failed touch only makes gc less accurate */
-  (void) utimensat (cachefd, path, times, AT_SYMLINK_NOFOLLOW);
+  (void)utimensat (cachefd, path, times, AT_SYMLINK_NOFOLLOW);
 }
 
 int
@@ -181,8 +185,8 @@ jr_ec_staging_create (int cachefd, const char *key, char **name, jr_error_t *err
   ssize_t n;
 
   if (getrandom (&rnd, sizeof (rnd), 0) != sizeof (rnd))
-    rnd = (uint64_t) jr_now_ns () ^ (uint64_t) getpid ();
-  *name = xasprintf ("%s.%016llx", key, (unsigned long long) rnd);
+    rnd = (uint64_t)jr_now_ns () ^ (uint64_t)getpid ();
+  *name = xasprintf ("%s.%016llx", key, (unsigned long long)rnd);
   dir = xasprintf ("staging/%s", *name);
   if (mkdirat (cachefd, dir, 0700) < 0)
     return jr_error (err, errno, "create staging dir `%s`", dir);
@@ -201,8 +205,8 @@ jr_ec_staging_create (int cachefd, const char *key, char **name, jr_error_t *err
       self[n] = '\0';
       pid = atoi (self);
     }
-  (void) jr_proc_start_time (pid, &start, NULL);
-  owner = xasprintf ("%d %llu\n", (int) pid, (unsigned long long) start);
+  (void)jr_proc_start_time (pid, &start, NULL);
+  owner = xasprintf ("%d %llu\n", (int)pid, (unsigned long long)start);
   return jr_write_file_at (fd, "owner", owner, strlen (owner), 0600, err);
 }
 
@@ -385,8 +389,8 @@ jr_ec_store_remove (int cachefd, const char *key, jr_error_t *err)
   if (jr_ec_store_in_use (cachefd, key))
     return jr_error (err, 0, "cache entry `%s` is in use by a container", key);
   if (getrandom (&rnd, sizeof (rnd), 0) != sizeof (rnd))
-    rnd = (uint64_t) jr_now_ns ();
-  dst = xasprintf ("trash/%s.%016llx", key, (unsigned long long) rnd);
+    rnd = (uint64_t)jr_now_ns ();
+  dst = xasprintf ("trash/%s.%016llx", key, (unsigned long long)rnd);
   /* rename first: from here the entry is gone for everyone, even if the
      rm below is interrupted (the trash is emptied by the next gc) */
   if (renameat (cachefd, src, cachefd, dst) < 0)
@@ -398,8 +402,8 @@ jr_ec_store_remove (int cachefd, const char *key, jr_error_t *err)
 }
 
 void
-jr_ec_gc_select (const struct jr_ec_entry *entries, size_t n, int64_t max_size, int64_t max_age,
-                 int64_t now, bool *remove)
+jr_ec_gc_select (const struct jr_ec_entry *entries, size_t n, int64_t max_size, int64_t max_age, int64_t now,
+                 bool *remove)
 {
   int64_t total = 0;
   size_t i;

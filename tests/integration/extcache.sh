@@ -1,0 +1,359 @@
+#!/usr/bin/env bash
+# The just-in-time extension cache (issue 3): cold/warm, invalidation,
+# whiteouts, single-flight, crash safety, failures, verify, gc.
+. "$(dirname "$0")/../lib.sh"
+
+# ec_bundle [JQ-FILTER]: bundle b whose bootstrap counts its runs in
+# $T_DIR/host/count (a bind mount, outside the rootfs), installs
+# /app/installed, deletes /base/file and replaces /base/dir.  The cache is
+# $T_DIR/cache (JITRUN_CACHE_DIR).
+ec_bundle() {
+	export JITRUN_CACHE_DIR=$T_DIR/cache
+	mkdir -p "$T_DIR/host"
+	make_bundle b '.process.args = ["sh", "-c", "cat /app/installed"]
+		| .process.cwd = "/app"
+		| .mounts += [{"destination": "/host", "type": "bind", "source": ($ENV.T_DIR + "/host"), "options": ["rbind", "rw"]}]
+		| .annotations = {
+			"run.jitrun.bootstrap": (["sh", "-c", "echo run >> /host/count; echo installed-$(cat /app/deps.lock) > /app/installed; rm /base/file; rm -rf /base/dir; mkdir /base/dir; echo new > /base/dir/new; " + ($ENV.EXTRA // "")] | tojson),
+			"run.jitrun.app": "demo",
+			"run.jitrun.version": "1.0.0",
+			"run.jitrun.manifest": "deps.lock"}'
+	mkdir -p b/rootfs/app b/rootfs/base/dir
+	echo v1 >b/rootfs/app/deps.lock
+	echo base >b/rootfs/base/file
+	echo inner >b/rootfs/base/dir/inner
+	[ $# -gt 0 ] && bundle_jq b "$1"
+	return 0
+}
+
+# ec_ann KEY VALUE: set annotation run.jitrun.KEY.
+ec_ann() { bundle_jq b '.annotations["run.jitrun." + $ENV.K] = $ENV.V' K="$1" V="$2"; }
+# ec_args 'shell code': the container's own command.
+ec_args() { bundle_jq b '.process.args = ["sh", "-c", $ENV.C]' C="$1"; }
+
+# ec_run: run a container of bundle b, print its stdout.
+ec_run() {
+	local id
+	id=$(new_id)
+	rt run --bundle "$T_DIR/b" "$id" </dev/null 2>>"$T_DIR/ec_run.err" || {
+		local rc=$?
+		sed 's/^/  ec_run stderr: /' "$T_DIR/ec_run.err" >&2
+		return $rc
+	}
+}
+
+runs() { if [ -f "$T_DIR/host/count" ]; then wc -l <"$T_DIR/host/count"; else echo 0; fi; }
+entries() { "$RUNTIME" cache list --format json | jq length; }
+staging_left() { find "$T_DIR/cache/staging" -mindepth 1 -maxdepth 1 | wc -l; }
+no_test_procs() { ! pgrep -f -- "$T_PREFIX" >/dev/null; }
+
+# kill9_container ID: kill -9 every jitrun process of a container being
+# created (the CLI and the container init), as a crash would.  The cgroups
+# of a container killed before its state was written are not the cache's
+# business (no state: `delete --force` cannot find them): removed here so
+# the leak check looks at what the cache left.
+kill9_container() {
+	local id=$1 p exe
+	exe=$(readlink -f "$RUNTIME")
+	for p in $(pgrep -f -- "$id"); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] && kill -9 "$p"
+	done
+	wait || true
+	wait_for -t 10 no_test_procs
+	rt delete --force "$id" >/dev/null 2>&1 || true
+	find /sys/fs/cgroup -depth -maxdepth 8 -type d -name "$id" -exec rmdir {} + 2>/dev/null || true
+}
+
+test_no_annotation_no_cache() {
+	jitrun_only
+	ec_bundle 'del(.annotations)'
+	ec_args 'echo plain'
+	assert_eq "$(ec_run)" plain
+	assert_file_absent "$T_DIR/cache" "a container without the annotation touched the cache"
+}
+
+test_cold_then_warm() {
+	jitrun_only
+	ec_bundle
+	assert_eq "$(ec_run)" installed-v1 "cold run sees the bootstrap's files"
+	assert_eq "$(runs)" 1
+	assert_eq "$(ec_run)" installed-v1 "warm run sees the layer"
+	assert_eq "$(runs)" 1 "the bootstrap ran again on a hit"
+	local list
+	list=$("$RUNTIME" cache list --format json)
+	assert_jq "$list" 'length' 1
+	assert_jq "$list" '.[0].app' demo
+	assert_jq "$list" '.[0].version' 1.0.0
+	assert_jq "$list" '.[0].os' busybox
+	assert_jq "$list" '.[0].inUse' false
+	assert_jq "$list" '.[0].digest | startswith("sha256:")' true
+	# delete removed the per-container dirs, the layer stays
+	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0
+	assert_eq "$(staging_left)" 0
+	# cache dir is private
+	assert_eq "$(stat -c %a "$T_DIR/cache")" 700
+	# inspect by prefix
+	local key
+	key=$(printf '%s' "$list" | jq -r '.[0].key')
+	expect_ok "$RUNTIME" cache inspect "${key:0:10}"
+	assert_jq "$OUT" '.key' "$key"
+}
+
+test_readonly_root_on_hit() {
+	jitrun_only
+	ec_bundle '.root.readonly = true'
+	ec_run >/dev/null
+	ec_args 'cat /app/installed; touch /app/x 2>/dev/null && echo writable || echo readonly'
+	assert_eq "$(ec_run | tr '\n' ' ')" "installed-v1 readonly "
+	assert_eq "$(runs)" 1
+}
+
+test_writes_stay_per_container() {
+	jitrun_only
+	ec_bundle '.root.readonly = false'
+	ec_args 'cat /app/installed; echo mine > /app/installed; cat /app/installed'
+	assert_eq "$(ec_run | tr '\n' ' ')" "installed-v1 mine "
+	assert_eq "$(ec_run | tr '\n' ' ')" "installed-v1 mine " "a container's write leaked into the layer"
+}
+
+test_whiteouts() {
+	jitrun_only
+	ec_bundle
+	ec_args 'ls /base | tr "\n" " "; echo; ls /base/dir | tr "\n" " "'
+	local cold warm
+	cold=$(ec_run)
+	warm=$(ec_run)
+	assert_eq "$(runs)" 1
+	assert_eq "$cold" "$(printf 'dir \nnew ')" "cold: deleted file / replaced dir"
+	assert_eq "$warm" "$cold" "warm: whiteouts lost in the layer"
+}
+
+test_invalidate_version() {
+	jitrun_only
+	ec_bundle
+	ec_run >/dev/null
+	ec_ann version 1.0.1
+	ec_run >/dev/null
+	assert_eq "$(runs)" 2 "a new version must bootstrap"
+	ec_ann version 1.0.0
+	ec_run >/dev/null
+	assert_eq "$(runs)" 2 "the old version's layer is still there"
+	assert_eq "$(entries)" 2
+}
+
+test_invalidate_manifest() {
+	jitrun_only
+	ec_bundle
+	assert_eq "$(ec_run)" installed-v1
+	echo v2 >b/rootfs/app/deps.lock
+	assert_eq "$(ec_run)" installed-v2
+	assert_eq "$(runs)" 2
+	echo v1 >b/rootfs/app/deps.lock
+	assert_eq "$(ec_run)" installed-v1
+	assert_eq "$(runs)" 2
+}
+
+test_invalidate_arch() {
+	jitrun_only
+	ec_bundle
+	ec_run >/dev/null
+	JITRUN_TEST_ARCH=arm64 ec_run >/dev/null
+	assert_eq "$(runs)" 2
+	JITRUN_TEST_ARCH=arm/v7 ec_run >/dev/null
+	assert_eq "$(runs)" 3
+	JITRUN_TEST_ARCH=arm64 ec_run >/dev/null
+	assert_eq "$(runs)" 3
+	assert_contains "$("$RUNTIME" cache list --format json | jq -r '.[] | .architecture + "/" + .variant' | sort | tr '\n' ' ')" "arm/v7"
+}
+
+test_invalidate_compat_major() {
+	jitrun_only
+	ec_bundle
+	ec_ann compat major
+	ec_ann version 2.3.1
+	ec_run >/dev/null
+	ec_ann version 2.9.0
+	ec_run >/dev/null
+	assert_eq "$(runs)" 1 "2.9.0 must reuse 2.3.1's layer under compat=major"
+	ec_ann version 3.0.0
+	ec_run >/dev/null
+	assert_eq "$(runs)" 2 "3.0.0 must not reuse a 2.x layer"
+	ec_ann compat exact
+	ec_ann version 2.9.0
+	ec_run >/dev/null
+	assert_eq "$(runs)" 3 "exact must not reuse a compat=major layer"
+}
+
+test_parallel_single_flight() {
+	jitrun_only
+	ec_bundle
+	ec_ann bootstrap '["sh", "-c", "echo run >> /host/count; sleep 1; echo installed-par > /app/installed"]'
+	local i pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		(ec_run >"$T_DIR/par.$i" 2>&1) &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || fail "a parallel create failed"
+	done
+	assert_eq "$(runs)" 1 "8 parallel creates of one key ran the bootstrap more than once"
+	for i in 1 2 3 4 5 6 7 8; do
+		assert_eq "$(cat "$T_DIR/par.$i")" installed-par "container $i"
+	done
+	assert_eq "$(entries)" 1
+}
+
+test_bootstrap_failure() {
+	jitrun_only
+	ec_bundle
+	ec_ann bootstrap '["sh", "-c", "echo run >> /host/count; echo partial > /app/installed; exit 3"]'
+	local id
+	id=$(new_id)
+	expect_fail rt run --bundle "$T_DIR/b" "$id"
+	assert_contains "$ERR" "bootstrap exited with 3"
+	assert_eq "$(entries)" 0
+	assert_eq "$(staging_left)" 0
+	# a later create takes over and succeeds
+	ec_ann bootstrap '["sh", "-c", "echo run >> /host/count; echo fixed > /app/installed"]'
+	assert_eq "$(ec_run)" fixed
+}
+
+test_bootstrap_timeout() {
+	jitrun_only
+	ec_bundle
+	ec_ann timeout 1
+	# the marker puts the test prefix on the command line: a survivor is a leak
+	ec_ann bootstrap "[\"sh\", \"-c\", \"sleep 97 & sleep 98; : $T_PREFIX\"]"
+	local id t0 t1
+	id=$(new_id)
+	t0=$(date +%s)
+	expect_fail rt run --bundle "$T_DIR/b" "$id"
+	t1=$(date +%s)
+	assert_contains "$ERR" "bootstrap timed out after 1 s"
+	assert_le $((t1 - t0)) 10 "the timeout was not enforced"
+	assert_eq "$(pgrep -f -- "$T_PREFIX" | wc -l)" 0 "bootstrap processes survived the timeout"
+	assert_eq "$(entries)" 0
+	assert_eq "$(staging_left)" 0
+}
+
+test_kill9_during_bootstrap() {
+	jitrun_only
+	ec_bundle
+	ec_ann bootstrap "[\"sh\", \"-c\", \"echo start >> /host/started; sleep 99; : $T_PREFIX\"]"
+	local id
+	id=$(new_id)
+	rt run --bundle "$T_DIR/b" "$id" </dev/null >/dev/null 2>&1 &
+	wait_file_contains "$T_DIR/host/started" start
+	kill9_container "$id"
+	assert_eq "$(entries)" 0 "a killed bootstrap left an entry"
+	assert_eq "$(staging_left)" 1 "expected the killed bootstrap's staging dir"
+	# the next create cleans the stale staging dir and builds the entry
+	ec_bundle
+	assert_eq "$(ec_run)" installed-v1
+	assert_eq "$(entries)" 1
+	assert_eq "$(staging_left)" 0
+}
+
+test_kill9_of_the_bootstrap() {
+	jitrun_only
+	ec_bundle
+	ec_ann bootstrap "[\"sh\", \"-c\", \"echo start >> /host/started; exec sleep 99 $T_PREFIX\"]"
+	local id
+	id=$(new_id)
+	(rt run --bundle "$T_DIR/b" "$id" </dev/null >"$T_DIR/run.out" 2>"$T_DIR/run.err"; echo $? >"$T_DIR/run.rc") &
+	wait_file_contains "$T_DIR/host/started" start
+	wait_for pgrep -f -- "sleep 99 $T_PREFIX"
+	kill -9 "$(pgrep -f -- "sleep 99 $T_PREFIX")"
+	wait || true
+	assert_ne "$(cat "$T_DIR/run.rc")" 0
+	assert_file_contains "$T_DIR/run.err" "bootstrap exited with 137"
+	assert_eq "$(entries)" 0
+	assert_eq "$(staging_left)" 0
+}
+
+test_kill9_during_commit() {
+	jitrun_only
+	ec_bundle
+	local id
+	id=$(new_id)
+	JITRUN_TEST_COMMIT_DELAY=30 rt run --bundle "$T_DIR/b" "$id" </dev/null >/dev/null 2>&1 &
+	# meta.json in a staging dir: the commit is in progress
+	wait_for bash -c "ls '$T_DIR'/cache/staging/*/meta.json"
+	kill9_container "$id"
+	assert_eq "$(entries)" 0 "an interrupted commit left an entry"
+	assert_eq "$(ec_run)" installed-v1
+	assert_eq "$(runs)" 2
+	assert_eq "$(entries)" 1
+	assert_eq "$(staging_left)" 0
+	expect_ok "$RUNTIME" cache verify
+}
+
+test_verify_detects_change() {
+	jitrun_only
+	ec_bundle
+	ec_run >/dev/null
+	expect_ok "$RUNTIME" cache verify
+	assert_contains "$OUT" ": ok"
+	local f
+	f=$(echo "$T_DIR"/cache/layers/*/layer/app/installed)
+	echo tampered >"$f"
+	expect_fail "$RUNTIME" cache verify
+	assert_contains "$OUT" "CORRUPTED"
+	echo installed-v1 >"$f"
+	expect_ok "$RUNTIME" cache verify
+}
+
+test_gc_keeps_in_use() {
+	jitrun_only
+	ec_bundle
+	ec_args 'cat /app/installed; sleep 1000'
+	local id old
+	ec_ann version 0.9.0
+	ec_args 'cat /app/installed'
+	ec_run >/dev/null
+	old=$("$RUNTIME" cache list --format json | jq -r '.[0].key')
+	ec_ann version 1.0.0
+	ec_args 'sleep 1000'
+	id=$(new_id)
+	rt_create "$id" "$T_DIR/b"
+	assert_eq "$(entries)" 2
+	expect_ok "$RUNTIME" cache gc --max-size 0
+	assert_contains "$OUT" "removed $old"
+	assert_eq "$(entries)" 1
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].inUse' true
+	expect_fail "$RUNTIME" cache rm "$("$RUNTIME" cache list --format json | jq -r '.[0].key')"
+	assert_contains "$ERR" "in use"
+	rt delete --force "$id"
+	expect_ok "$RUNTIME" cache gc --max-age 1h
+	assert_eq "$(entries)" 1 "--max-age removed a fresh entry"
+	expect_ok "$RUNTIME" cache gc --max-size 0
+	assert_eq "$(entries)" 0
+}
+
+test_mode_ro() {
+	jitrun_only
+	ec_bundle
+	ec_ann mode ro
+	assert_eq "$(ec_run)" installed-v1 "ro miss still runs the bootstrap"
+	assert_eq "$(entries)" 0 "ro committed a layer"
+	ec_ann mode rw
+	ec_run >/dev/null
+	assert_eq "$(runs)" 2
+	ec_ann mode ro
+	assert_eq "$(ec_run)" installed-v1
+	assert_eq "$(runs)" 2 "ro did not use the existing layer"
+}
+
+test_bad_annotations() {
+	jitrun_only
+	ec_bundle
+	ec_ann compat sometimes
+	expect_fail rt run --bundle "$T_DIR/b" "$(new_id)"
+	assert_contains "$ERR" "run.jitrun.compat"
+	ec_ann compat exact
+	ec_ann manifest missing.lock
+	expect_fail rt run --bundle "$T_DIR/b" "$(new_id)"
+	assert_contains "$ERR" "missing.lock"
+}
+
+t_main "$@"
