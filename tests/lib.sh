@@ -382,6 +382,10 @@ _t_cleanup() {
 	for pid in ${T_BG_PIDS:-}; do
 		kill -9 "$pid" 2>/dev/null || true
 	done
+	# files may add their own cleanup (e2e: containers of a daemon)
+	if declare -F t_cleanup_hook >/dev/null; then
+		t_cleanup_hook
+	fi
 	if [ -d "$T_ROOT" ]; then
 		for id in $(timeout 30 "$RUNTIME" --root "$T_ROOT" list -q 2>/dev/null) \
 			$(cd "$T_ROOT" 2>/dev/null && ls -A | grep -F -- "$T_PREFIX"); do
@@ -461,6 +465,18 @@ t_main() {
 	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/jt-$_t_file.XXXXXX")
 	chmod 755 "$T_TMP"
 	local fns fn
+	# a file may define suite_setup (its failure fails the file) and
+	# suite_teardown (its failure counts as one failed test)
+	if declare -F suite_setup >/dev/null; then
+		if ! suite_setup >"$T_TMP/suite_setup.log" 2>&1; then
+			echo "FAIL  - $_t_file: suite_setup"
+			sed 's/^/    | /' "$T_TMP/suite_setup.log" | tail -n 40
+			declare -F suite_teardown >/dev/null && suite_teardown >/dev/null 2>&1
+			echo "kept $T_TMP for inspection"
+			echo "0 passed, 1 failed"
+			exit 1
+		fi
+	fi
 	fns=$(grep -oE '^test_[A-Za-z0-9_]+[[:space:]]*\(\)' "$0" | sed 's/[[:space:]]*()//')
 	for fn in $fns; do
 		if [ -n "${T_FILTER:-}" ] && ! [[ ${fn#test_} =~ $T_FILTER ]]; then
@@ -468,6 +484,14 @@ t_main() {
 		fi
 		t_run "$fn"
 	done
+	if declare -F suite_teardown >/dev/null; then
+		if ! suite_teardown >"$T_TMP/suite_teardown.log" 2>&1; then
+			T_FAILED=$((T_FAILED + 1))
+			T_FAILED_NAMES+=("$_t_file: suite_teardown")
+			echo "FAIL  - $_t_file: suite_teardown"
+			sed 's/^/    | /' "$T_TMP/suite_teardown.log" | tail -n 40
+		fi
+	fi
 	if [ "$T_FAILED" -eq 0 ]; then
 		rm -rf "$T_TMP"
 	else

@@ -694,9 +694,13 @@ jr_cgroup_read_pids_recursive (const char *dir, pid_t **pids, size_t *n, jr_erro
 int
 jr_cgroup_rmdir_tree (const char *dir, jr_error_t *err)
 {
-  cleanup_dir DIR *d = opendir (dir);
+  cleanup_dir DIR *d = NULL;
   struct dirent *de;
 
+  /* The common case, a leaf with no tasks left: one syscall. */
+  if (rmdir (dir) == 0 || errno == ENOENT)
+    return 0;
+  d = opendir (dir);
   if (d == NULL)
     {
       if (errno == ENOENT)
@@ -850,6 +854,14 @@ jr_cgroup_kill_all (struct jr_cgroup *cg, int signal, jr_error_t *err)
 {
   if (cgroup_gone (cg))
     return 0;
+  {
+    /* Nothing to signal is the usual case at delete (the pid namespace
+       died with its init): skip the freeze/thaw round trip. */
+    cleanup_free pid_t *pids = NULL;
+    size_t n = 0;
+    if (jr_cgroup_pids (cg, &pids, &n, NULL) == 0 && n == 0)
+      return 0;
+  }
   return cg->ops->kill_all (cg, signal, err);
 }
 

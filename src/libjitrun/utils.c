@@ -491,10 +491,16 @@ jr_openat_in_root (int rootfd, const char *path, int flags, mode_t mode, jr_erro
 int
 jr_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, bool want_fd, jr_error_t *err)
 {
-  cleanup_free char *copy = xstrdup (path);
+  cleanup_free char *copy = NULL;
   cleanup_close int cur = -1;
-  char *p = copy, *comp;
+  char *p, *comp;
 
+  /* Usually the directory exists already: one openat2. */
+  cur = jr_openat_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0, NULL);
+  if (cur >= 0)
+    return want_fd ? jr_steal_fd (cur) : 0;
+  copy = xstrdup (path);
+  p = copy;
   cur = jr_openat_in_root (rootfd, "/", O_PATH | O_DIRECTORY, 0, err);
   if (cur < 0)
     return -1;

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# End to end with podman (`podman --runtime $RUNTIME`), with private
+# containers.conf, storage.conf and registries.conf, run from a scratch dir
+# (conmon 2.1.6 drops its oom marker into its cwd).
+. "$(dirname "$0")/lib-e2e.sh"
+
+suite_setup() {
+	need_cmds podman conmon umoci skopeo || return 1
+	PD=$T_TMP/podman
+	mkdir -p "$PD/work" "$PD/runtime-root"
+	# ulimits podman asks for must fit under this host's hard limits
+	local nofile nproc
+	nofile=$(ulimit -Hn)
+	[ "$nofile" = unlimited ] && nofile=1048576
+	[ "$nofile" -gt 1048576 ] && nofile=1048576
+	nproc=$(ulimit -Hu)
+	[ "$nproc" = unlimited ] && nproc=32768
+	[ "$nproc" -gt 32768 ] && nproc=32768
+	cat >"$PD/containers.conf" <<-EOF
+		[containers]
+		default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+		netns = "none"
+		log_driver = "k8s-file"
+		[engine]
+		cgroup_manager = "cgroupfs"
+		lock_type = "file"
+		events_logger = "file"
+		events_logfile_path = "$PD/events.log"
+		tmp_dir = "$PD/tmp"
+		static_dir = "$PD/static"
+		volume_path = "$PD/volumes"
+		[network]
+		network_config_dir = "$PD/net"
+	EOF
+	cat >"$PD/storage.conf" <<-EOF
+		[storage]
+		driver = "overlay"
+		runroot = "$PD/runroot"
+		graphroot = "$PD/graphroot"
+	EOF
+	echo 'unqualified-search-registries = []' >"$PD/registries.conf"
+	export CONTAINERS_CONF=$PD/containers.conf
+	export CONTAINERS_STORAGE_CONF=$PD/storage.conf
+	export CONTAINERS_REGISTRIES_CONF=$PD/registries.conf
+	export PD
+	build_image_archive "$PD/busybox.tar" || return 1
+	p load -i "$PD/busybox.tar" || return 1
+	p image exists "$E2E_IMAGE" || {
+		echo "image $E2E_IMAGE not loaded"
+		return 1
+	}
+}
+
+suite_teardown() {
+	local rc=0 left
+	p rm -a -f -t 0 >/dev/null 2>&1
+	p rmi -a -f >/dev/null 2>&1
+	p system reset -f >/dev/null 2>&1
+	left=$(pgrep -f -- "conmon.*$PD" | tr '\n' ' ')
+	if [ -n "$left" ]; then
+		echo "conmon processes left: $left"
+		kill -9 $left 2>/dev/null
+		rc=1
+	fi
+	# containers/storage keeps its overlay dir mounted until reset; only
+	# mounts of containers count as leftovers
+	left=$(mounts_under "$PD" | grep -E '/merged$|/userdata/' || true)
+	if [ -n "$left" ]; then
+		echo "container mounts left: $left"
+		rc=1
+	fi
+	umount_under "$PD"
+	return $rc
+}
+
+# p ARGS...: podman with the runtime under test, from the scratch dir
+p() {
+	(cd "$PD/work" && timeout -k 5 180 podman --runtime "$RUNTIME" --runtime-flag "root=$PD/runtime-root" \
+		--cgroup-manager cgroupfs --events-backend file "$@")
+}
+prun() { p run --network none "$@"; }
+
+inspect() { p inspect -f "$2" "$1"; }
+
+t_cleanup_hook() {
+	local id
+	for id in $(p ps -a --format '{{.Names}}' 2>/dev/null | grep -F -- "$T_PREFIX"); do
+		p rm -f -t 0 "$id" >/dev/null 2>&1
+	done
+}
+
+test_run_stdout() {
+	OUT=$(prun --rm --name "$(new_id)" "$E2E_IMAGE" sh -c 'echo hello from $(grep ^ID= /etc/os-release)')
+	assert_eq "$OUT" "hello from ID=busybox"
+}
+
+test_exit_code() {
+	local rc=0
+	prun --rm --name "$(new_id)" "$E2E_IMAGE" sh -c 'exit 7' >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 7 "exit code through podman run"
+}
+
+test_annotations_reach_runtime() {
+	local id
+	id=$(new_id)
+	prun -d --name "$id" --annotation org.jitrun.e2e=yes "$E2E_IMAGE" sleep 1000 >/dev/null
+	local cid
+	cid=$(inspect "$id" '{{.Id}}')
+	OUT=$("$RUNTIME" --root "$PD/runtime-root" state "$cid")
+	assert_jq "$OUT" .status running
+	assert_jq "$OUT" '.annotations["org.jitrun.e2e"]' yes
+}
+
+test_exec() {
+	local id rc=0
+	id=$(new_id)
+	prun -d --name "$id" --env FOO=bar "$E2E_IMAGE" sleep 1000 >/dev/null
+	OUT=$(p exec "$id" sh -c 'echo $FOO; id -u')
+	assert_eq "$OUT" "bar
+0"
+	OUT=$(p exec --user 1000:1000 --workdir /tmp --env X=y "$id" sh -c 'id -u; pwd; echo $X')
+	assert_eq "$OUT" "1000
+/tmp
+y"
+	p exec "$id" sh -c 'exit 3' || rc=$?
+	assert_eq "$rc" 3 "exit code of podman exec"
+	assert_eq "$(inspect "$id" '{{.State.Status}}')" running
+}
+
+test_top_and_ps() {
+	local id
+	id=$(new_id)
+	prun -d --name "$id" "$E2E_IMAGE" sleep 1000 >/dev/null
+	OUT=$(p top "$id")
+	assert_contains "$OUT" "sleep 1000"
+	OUT=$(p ps --format '{{.Names}} {{.Status}}')
+	assert_match "$OUT" "$id Up"
+}
+
+test_pause_resume() {
+	local id pid
+	id=$(new_id)
+	prun -d --name "$id" "$E2E_IMAGE" sleep 1000 >/dev/null
+	pid=$(inspect "$id" '{{.State.Pid}}')
+	p pause "$id" >/dev/null
+	assert_eq "$(inspect "$id" '{{.State.Status}}')" paused
+	[ -d /sys/fs/cgroup/freezer ] && assert_eq "$(cg_read "$pid" freezer freezer.state)" FROZEN
+	p unpause "$id" >/dev/null
+	assert_eq "$(inspect "$id" '{{.State.Status}}')" running
+	[ -d /sys/fs/cgroup/freezer ] && assert_eq "$(cg_read "$pid" freezer freezer.state)" THAWED
+	true
+}
+
+test_kill_reaches_trap() {
+	local id
+	id=$(new_id)
+	prun -d --name "$id" "$E2E_IMAGE" sh -c 'trap "echo got-term; exit 42" TERM; echo up; while :; do sleep 0.1; done' >/dev/null
+	_up() { p logs "$id" | grep -q up; }
+	wait_for _up
+	p kill -s TERM "$id" >/dev/null
+	OUT=$(p wait "$id")
+	assert_eq "$OUT" 42 "exit code after the trap"
+	assert_contains "$(p logs "$id")" got-term
+	p rm "$id" >/dev/null
+}
+
+test_sigkill_and_rm() {
+	local id pid cid
+	id=$(new_id)
+	prun -d --name "$id" "$E2E_IMAGE" sleep 1000 >/dev/null
+	pid=$(inspect "$id" '{{.State.Pid}}')
+	cid=$(inspect "$id" '{{.Id}}')
+	p kill "$id" >/dev/null
+	OUT=$(p wait "$id")
+	assert_eq "$OUT" 137
+	p rm "$id" >/dev/null
+	assert_dead "$pid"
+	assert_file_absent "$PD/runtime-root/$cid" "runtime state left after rm"
+	expect_fail "$RUNTIME" --root "$PD/runtime-root" state "$cid"
+}
+
+test_tty() {
+	OUT=$(prun --rm -t --name "$(new_id)" "$E2E_IMAGE" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo in-tty' </dev/null | tr -d '\r')
+	assert_match "$OUT" '/dev/pts/[0-9]+'
+	assert_contains "$OUT" in-tty
+}
+
+test_memory_limit_in_host_cgroup() {
+	[ -d /sys/fs/cgroup/memory ] || skip "no v1 memory controller"
+	local id pid
+	id=$(new_id)
+	prun -d --name "$id" --memory 64m "$E2E_IMAGE" sleep 1000 >/dev/null
+	pid=$(inspect "$id" '{{.State.Pid}}')
+	assert_eq "$(cg_read "$pid" memory memory.limit_in_bytes)" 67108864
+	assert_contains "$(cg_dir "$pid" memory)" "$(inspect "$id" '{{.Id}}')"
+}
+
+test_oom_kill() {
+	local id rc=0
+	id=$(new_id)
+	prun --name "$id" --memory 32m --memory-swap 32m "$E2E_IMAGE" dd if=/dev/zero of=/dev/null bs=64M count=1 \
+		>/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 137 "exit code of an OOM-killed container"
+	assert_eq "$(inspect "$id" '{{.State.ExitCode}}')" 137
+	p rm "$id" >/dev/null
+}
+
+test_detached_logs() {
+	local id
+	id=$(new_id)
+	prun -d --name "$id" "$E2E_IMAGE" sh -c 'echo logged-out; echo logged-err >&2; exec sleep 1000' >/dev/null
+	_logged() { p logs "$id" 2>&1 | grep -q logged-err; }
+	wait_for _logged
+	assert_contains "$(p logs "$id" 2>/dev/null)" logged-out
+	assert_contains "$(p logs "$id" 2>&1 >/dev/null)" logged-err
+}
+
+test_user_workdir_env() {
+	OUT=$(prun --rm --name "$(new_id)" --user 1000:1000 --workdir /tmp --env FOO=bar "$E2E_IMAGE" \
+		sh -c 'id -u; id -g; pwd; echo $FOO')
+	assert_eq "$OUT" "1000
+1000
+/tmp
+bar"
+}
+
+test_read_only_root() {
+	OUT=$(prun --rm --name "$(new_id)" --read-only "$E2E_IMAGE" sh -c 'touch /x 2>&1; touch /tmp/y && echo tmp-ok')
+	assert_contains "$OUT" "Read-only file system"
+	assert_contains "$OUT" tmp-ok
+}
+
+test_ulimits() {
+	OUT=$(prun --rm --name "$(new_id)" --ulimit nofile=512:1000 "$E2E_IMAGE" sh -c 'ulimit -n; ulimit -Hn')
+	assert_eq "$OUT" "512
+1000"
+}
+
+test_zz_nothing_left_behind() {
+	OUT=$(p ps -a -q)
+	[ -z "$OUT" ] || fail "containers left: $OUT"
+	[ -z "$(ls -A "$PD/runtime-root")" ] || fail "runtime state left: $(ls -A "$PD/runtime-root")"
+	local x
+	x=$(pgrep -f -- "conmon.*$PD" | tr '\n' ' ')
+	[ -z "$x" ] || fail "conmon left: $x"
+	x=$(mounts_under "$PD" | grep -E '/merged$|/userdata/' || true)
+	[ -z "$x" ] || fail "container mounts left: $x"
+	x=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'libpod-*' 2>/dev/null)
+	[ -z "$x" ] || fail "libpod cgroups left: $x"
+}
+
+t_main "$@"
