@@ -299,20 +299,6 @@ join_session_keyring (const char *id)
     jr_debug ("join session keyring: %s", strerror (errno));
 }
 
-/* /dev/console is the container's terminal, as with runc: bind the pty
-   slave (now our stdin) onto it. */
-static int
-bind_dev_console (jr_error_t *err)
-{
-  cleanup_close int fd = open ("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-  if (fd < 0)
-    return jr_error (err, errno, "create /dev/console");
-  if (mount ("/proc/self/fd/0", "/dev/console", NULL, MS_BIND, NULL) < 0)
-    return jr_error (err, errno, "bind the terminal to /dev/console");
-  return 0;
-}
-
 /* After `start`: tell it why we did not get to exec the process (it waits
    on exec.status, which closes by itself when the execve succeeds). */
 __attribute__ ((noreturn)) static void
@@ -396,7 +382,7 @@ init_main (struct create_ctx *c)
   if (spec->process->terminal)
     {
       if (jr_terminal_setup (c->console_fd, spec->process->console_size, &err) < 0
-          || bind_dev_console (&err) < 0)
+          || jr_terminal_mount_console (&err) < 0)
         jr_sync_fail (c->sync_fd, err);
       close (c->console_fd);
       c->console_fd = -1;
@@ -866,20 +852,16 @@ jr_container_create (const struct jr_global *g, const char *id, const struct jr_
 
 /* ---- start / run -------------------------------------------------------- */
 
-/* poststart and poststop failures are warnings, and the remaining hooks
-   still run (runtime-spec). */
+/* poststart and poststop failures are only warnings (runtime-spec). */
 static void
 run_hooks_warn_only (const struct oci_hook_list *hooks, const char *kind, const char *state_json)
 {
-  for (size_t i = 0; i < hooks->len; i++)
+  jr_error_t err = NULL;
+
+  if (jr_hooks_run (hooks, kind, state_json, &err) < 0)
     {
-      struct oci_hook_list one = { .items = &hooks->items[i], .len = 1 };
-      jr_error_t err = NULL;
-      if (jr_hooks_run (&one, kind, state_json, &err) < 0)
-        {
-          jr_warn ("%s", err->msg);
-          jr_error_free (&err);
-        }
+      jr_warn ("%s", err->msg);
+      jr_error_free (&err);
     }
 }
 

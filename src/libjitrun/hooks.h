@@ -10,7 +10,9 @@
    logged on failure).  A hook that exits non-zero, is killed or exceeds its
    timeout (killed with SIGKILL) fails with
    "<kind> hook `<path>`: exited with N" / "timed out after S s".
-   `kind` is the spec name: prestart, createRuntime, ... */
+   `kind` is the spec name: prestart, createRuntime, ...  For poststart and
+   poststop the remaining hooks still run after a failure (runtime-spec);
+   the first error is returned. */
 int jr_hooks_run (const struct oci_hook_list *hooks, const char *kind, const char *state_json,
                   jr_error_t *err);
 

@@ -140,8 +140,6 @@ jr_terminal_setup (int console_socket, const struct oci_console_size *size, jr_e
    bind mount it onto /dev/console, as runc does, so programs that write to
    the console reach the terminal.  Not for exec: the console belongs to
    the init.  (Declaration to be added to terminal.h.) */
-int jr_terminal_mount_console (jr_error_t *err);
-
 int
 jr_terminal_mount_console (jr_error_t *err)
 {

@@ -15,6 +15,10 @@ int jr_console_socket_connect (const char *path, jr_error_t *err);
    Returns 0 or <0. */
 int jr_terminal_setup (int console_socket, const struct oci_console_size *size, jr_error_t *err);
 
+/* In the container init after jr_terminal_setup: bind the pty slave (our
+   stdin) onto /dev/console, as runc does. */
+int jr_terminal_mount_console (jr_error_t *err);
+
 /* For `run`/`exec` in the foreground with process.terminal and no
    --console-socket: jitrun itself holds the master.
    jr_terminal_socketpair makes the pair (one end for the container);
