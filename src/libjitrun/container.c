@@ -372,6 +372,11 @@ init_main (struct create_ctx *c)
       && jr_hooks_run (&spec->hooks->create_container, "createContainer", c->state_json, &err) < 0)
     jr_sync_fail (c->sync_fd, err);
 
+  pctx.listener_fd = -1;
+  if (spec->linux_ && spec->linux_->seccomp && spec->linux_->seccomp->listener_path
+      && (pctx.listener_fd = jr_seccomp_connect_listener (spec->linux_->seccomp->listener_path, &err)) < 0)
+    jr_sync_fail (c->sync_fd, err);
+
   if (jr_rootfs_pivot (c->rootfs, c->opts->no_pivot, &err) < 0 || jr_sysctl_apply (spec, &err) < 0
       || jr_rootfs_finalize (spec, &err) < 0 || apply_personality (spec, &err) < 0)
     jr_sync_fail (c->sync_fd, err);

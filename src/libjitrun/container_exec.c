@@ -40,6 +40,7 @@ struct exec_ctx
   int console_fd;
   int sync_fd;
   int preserve_fds;
+  int listener_fd;
   char *state_json;
 };
 
@@ -53,6 +54,7 @@ exec_child_main (struct exec_ctx *c)
     .state_json = c->state_json,
     .preserve_fds = c->preserve_fds,
     .in_userns = c->in_userns,
+    .listener_fd = c->listener_fd,
   };
   struct jr_seccomp *seccomp = NULL;
 
@@ -236,7 +238,7 @@ int
 jr_container_exec (const struct jr_global *g, const char *id, const struct jr_exec_opts *o, int *exit_code,
                    jr_error_t *err)
 {
-  struct exec_ctx c = { .console_fd = -1, .sync_fd = -1, .preserve_fds = o->preserve_fds };
+  struct exec_ctx c = { .console_fd = -1, .sync_fd = -1, .listener_fd = -1, .preserve_fds = o->preserve_fds };
   cleanup_close int rootfd = -1;
   cleanup_close int sock = -1;
   cleanup_close int term_ours = -1;
@@ -283,6 +285,9 @@ jr_container_exec (const struct jr_global *g, const char *id, const struct jr_ex
           c.console_fd = fds[1];
         }
     }
+  if (c.seccomp && c.seccomp->listener_path
+      && (c.listener_fd = jr_seccomp_connect_listener (c.seccomp->listener_path, err)) < 0)
+    goto out;
   if (st->cgroup_path && jr_cgroup_open (st->cgroup_path, &c.cgroup, err) < 0)
     goto out;
   if (jr_ns_plan_from_pid (st->pid, &c.ns, err) < 0)
@@ -377,6 +382,8 @@ out:
     }
   if (c.console_fd >= 0)
     close (c.console_fd);
+  if (c.listener_fd >= 0)
+    close (c.listener_fd);
   jr_ns_plan_close (&c.ns);
   if (c.cgroup)
     jr_cgroup_free (c.cgroup);

@@ -429,9 +429,14 @@ jr_process_exec (struct jr_process_ctx *ctx, struct jr_seccomp *seccomp, jr_erro
     }
   if (notify_fd >= 0)
     {
-      if (ctx->seccomp->listener_path
-          && jr_seccomp_send_listener (ctx->seccomp->listener_path, notify_fd, ctx->state_json, err) < 0)
+      if (ctx->listener_fd < 0)
+        return jr_error (err, 0, "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+      if (jr_seccomp_send_listener (ctx->listener_fd, ctx->seccomp->listener_metadata, notify_fd,
+                                    ctx->state_json, err)
+          < 0)
         return -1;
+      close (ctx->listener_fd);
+      ctx->listener_fd = -1;
       close (notify_fd);
     }
   execve (ctx->exec_path, argv, envp);

@@ -17,7 +17,8 @@ struct jr_process_ctx
 {
   const struct oci_process *process;
   const struct oci_seccomp *seccomp; /* NULL = none */
-  const char *state_json;            /* for seccomp listenerPath */
+  const char *state_json;            /* for the seccomp listener */
+  int listener_fd;                   /* connected listenerPath socket, or -1 */
   int preserve_fds;                  /* fds 3..3+n-1 survive the exec */
   bool in_userns;                    /* setgroups may be denied */
   char *exec_path;                   /* set by jr_process_prepare: args[0] resolved in PATH */

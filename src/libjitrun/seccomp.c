@@ -495,39 +495,12 @@ jr_seccomp_free (struct jr_seccomp *filter)
 
 /* ---- the listener ------------------------------------------------------- */
 
-/* listenerMetadata lives in config.json; the state names the bundle. */
-static char *
-listener_metadata_from_bundle (const struct oci_jvalue *state)
-{
-  const char *bundle = oci_jvalue_str (oci_jobject_get (state, "bundle"));
-  cleanup_free char *path = NULL;
-  cleanup_free char *errmsg = NULL;
-  struct oci_spec *spec;
-  char *metadata = NULL;
-
-  if (bundle == NULL)
-    return NULL;
-  path = xasprintf ("%s/config.json", bundle);
-  spec = oci_spec_parse_file (path, &errmsg);
-  if (spec == NULL)
-    {
-      jr_debug ("seccomp: no listenerMetadata: %s", errmsg ? errmsg : path);
-      return NULL;
-    }
-  if (spec->linux_ && spec->linux_->seccomp && spec->linux_->seccomp->listener_metadata
-      && *spec->linux_->seccomp->listener_metadata)
-    metadata = xstrdup (spec->linux_->seccomp->listener_metadata);
-  oci_spec_free (spec);
-  return metadata;
-}
-
 /* The runtime-spec "container process state" sent with the fd.  A
    state_json that already is one (has "fds") is sent unchanged. */
 static char *
-listener_message (const char *state_json, jr_error_t *err)
+listener_message (const char *state_json, const char *metadata, jr_error_t *err)
 {
   cleanup_free char *errmsg = NULL;
-  cleanup_free char *metadata = NULL;
   struct oci_jvalue *state, *msg, *fds;
   const char *version;
   int64_t pid = 0;
@@ -553,8 +526,7 @@ listener_message (const char *state_json, jr_error_t *err)
   oci_jobject_set (msg, "fds", fds);
   (void)oci_jvalue_int (oci_jobject_get (state, "pid"), &pid);
   oci_jobject_set_int (msg, "pid", pid);
-  metadata = listener_metadata_from_bundle (state);
-  if (metadata)
+  if (metadata && *metadata)
     oci_jobject_set_str (msg, "metadata", metadata);
   oci_jobject_set (msg, "state", state); /* takes ownership */
   json = oci_jvalue_to_json (msg, false);
@@ -565,11 +537,33 @@ listener_message (const char *state_json, jr_error_t *err)
 }
 
 int
-jr_seccomp_send_listener (const char *listener_path, int notify_fd, const char *state_json, jr_error_t *err)
+jr_seccomp_connect_listener (const char *listener_path, jr_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int sock;
+
+  if (listener_path == NULL || *listener_path == '\0')
+    return jr_error (err, 0, "seccomp: listenerPath is empty");
+  if (strlen (listener_path) >= sizeof (addr.sun_path))
+    return jr_error (err, ENAMETOOLONG, "seccomp: listener `%s`", listener_path);
+  sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return jr_error (err, errno, "seccomp: listener `%s`: socket", listener_path);
+  memcpy (addr.sun_path, listener_path, strlen (listener_path) + 1);
+  if (connect (sock, (struct sockaddr *)&addr, sizeof (addr)) < 0)
+    {
+      int saved = errno;
+      close (sock);
+      return jr_error (err, saved, "seccomp: connect to listener `%s`", listener_path);
+    }
+  return sock;
+}
+
+int
+jr_seccomp_send_listener (int sock, const char *metadata, int notify_fd, const char *state_json,
+                          jr_error_t *err)
 {
   cleanup_free char *msg = NULL;
-  cleanup_close int sock = -1;
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
@@ -581,24 +575,12 @@ jr_seccomp_send_listener (const char *listener_path, int notify_fd, const char *
   size_t len, sent;
   ssize_t n;
 
-  if (listener_path == NULL || *listener_path == '\0')
-    return jr_error (err, 0, "seccomp: listenerPath is empty");
   if (notify_fd < 0)
-    return jr_error (err, EBADF, "seccomp: listener `%s`: no notify fd", listener_path);
-  if (strlen (listener_path) >= sizeof (addr.sun_path))
-    return jr_error (err, ENAMETOOLONG, "seccomp: listener `%s`", listener_path);
-
-  msg = listener_message (state_json ? state_json : "{}", err);
+    return jr_error (err, EBADF, "seccomp: listener: no notify fd");
+  msg = listener_message (state_json ? state_json : "{}", metadata, err);
   if (msg == NULL)
     return -1;
   len = strlen (msg);
-
-  sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0)
-    return jr_error (err, errno, "seccomp: listener `%s`: socket", listener_path);
-  memcpy (addr.sun_path, listener_path, strlen (listener_path) + 1);
-  if (connect (sock, (struct sockaddr *)&addr, sizeof (addr)) < 0)
-    return jr_error (err, errno, "seccomp: connect to listener `%s`", listener_path);
 
   /* The fd rides on the first chunk; a stream socket may take the JSON in
      several writes. */
@@ -619,9 +601,9 @@ jr_seccomp_send_listener (const char *listener_path, int notify_fd, const char *
     n = sendmsg (sock, &mh, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0)
-    return jr_error (err, errno, "seccomp: send the notify fd to listener `%s`", listener_path);
+    return jr_error (err, errno, "seccomp: send the notify fd to the listener");
   sent = (size_t)n;
   if (sent < len && jr_write_all (sock, msg + sent, len - sent) < 0)
-    return jr_error (err, errno, "seccomp: send the state to listener `%s`", listener_path);
+    return jr_error (err, errno, "seccomp: send the state to the listener");
   return 0;
 }

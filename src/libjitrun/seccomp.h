@@ -20,9 +20,13 @@ int jr_seccomp_build (const struct oci_seccomp *seccomp, struct jr_seccomp **out
    CAP_SYS_ADMIN).  With SCMP_ACT_NOTIFY, *notify_fd receives the listener
    fd, else -1. */
 int jr_seccomp_load (struct jr_seccomp *filter, int *notify_fd, jr_error_t *err);
-/* Send the listener fd plus the container state JSON to listenerPath
-   (SCM_RIGHTS), per runtime-spec. */
-int jr_seccomp_send_listener (const char *listener_path, int notify_fd, const char *state_json,
+/* Connect to linux.seccomp.listenerPath.  A host path: call it before
+   pivot_root (init) or before joining the container (exec). */
+int jr_seccomp_connect_listener (const char *listener_path, jr_error_t *err);
+/* Send the listener fd plus the container process state (runtime-spec:
+   {"ociVersion","fds":["seccompFd"],"pid","metadata","state"}) over the
+   connected `sock` (SCM_RIGHTS). */
+int jr_seccomp_send_listener (int sock, const char *metadata, int notify_fd, const char *state_json,
                               jr_error_t *err);
 void jr_seccomp_free (struct jr_seccomp *filter);
 

@@ -1178,7 +1178,8 @@ test_seccomp_send_listener (void **state)
     {
       jr_error_t cerr = NULL;
 
-      _exit (jr_seccomp_send_listener (path, pipefd[1], state_json, &cerr) < 0 ? 1 : 0);
+      int sock = jr_seccomp_connect_listener (path, &cerr);
+      _exit (sock < 0 || jr_seccomp_send_listener (sock, "meta-x", pipefd[1], state_json, &cerr) < 0 ? 1 : 0);
     }
   conn = accept4 (srv, NULL, NULL, SOCK_CLOEXEC);
   assert_true (conn >= 0);
@@ -1205,10 +1206,11 @@ test_seccomp_send_listener (void **state)
   assert_non_null (strstr (buf, "\"ociVersion\":\"1.0.2\""));
   assert_non_null (strstr (buf, "\"state\":{"));
   assert_non_null (strstr (buf, "\"id\":\"ctr\""));
+  assert_non_null (strstr (buf, "\"metadata\":\"meta-x\""));
 
   /* No one listening: the error names the path. */
   unlink (path);
-  assert_true (jr_seccomp_send_listener (path, 1, state_json, &err) < 0);
+  assert_true (jr_seccomp_connect_listener (path, &err) < 0);
   assert_non_null (strstr (err->msg, path));
   rmdir (tmpl);
 }
