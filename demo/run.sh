@@ -13,7 +13,8 @@
 #                                          # is run as part of the command, both times
 # Environment: RUNTIME, JITRUN_DEMO_CACHE (rootfs cache, default /var/cache/jitrun-demo),
 # JITRUN_DEMO_WORK (bundle, state, cache; default /var/tmp/jitrun-demo),
-# JITRUN_DEMO_DEBUG=1 (jitrun --debug --log WORK/jitrun.log), DEBIAN_MIRROR.
+# JITRUN_DEMO_DEBUG=1 (jitrun --debug --log WORK/jitrun.log), JITRUN_DEMO_TIMEOUT
+# (seconds per run, default 900), DEBIAN_MIRROR.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=demo/lib.sh
@@ -85,11 +86,13 @@ run_once() {
     printf '\n\033[1m---------------- %s run: %s %s run --bundle %s %s ----------------\033[0m\n' \
         "$label" "$RT_NAME" "${GLOBAL[*]}" "$BUNDLE" "$ID"
     t0=$(jr_now_ns)
-    "$RT" "${GLOBAL[@]}" run --bundle "$BUNDLE" "$ID" || rc=$?
+    timeout --foreground -k 5 "${JITRUN_DEMO_TIMEOUT:-900}" \
+        "$RT" "${GLOBAL[@]}" run --bundle "$BUNDLE" "$ID" || rc=$?
     t1=$(jr_now_ns)
     ELAPSED_NS=$((t1 - t0))
     jr_umount_rootfs "$BUNDLE"
     rm -rf "$WORK/scratch-$label"
+    [ "$rc" = 124 ] && jr_die "$label run hung: killed after ${JITRUN_DEMO_TIMEOUT:-900} s"
     [ "$rc" = 0 ] || jr_die "$label run failed with exit code $rc"
     ID=""
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "libjitrun/exe_guard.h"
 #include "libjitrun/log.h"
 #include "libjitrun/state.h"
 
@@ -244,6 +245,12 @@ main (int argc, char **argv)
       jr_error (&err, 0, "unknown command `%s` (see `jitrun --help`)", argv[optind]);
       goto fail;
     }
+
+  /* Commands that share a container's namespaces run from a binary the
+     container cannot write (CVE-2019-5736). */
+  if ((cmd->fn == jr_cmd_create || cmd->fn == jr_cmd_run || cmd->fn == jr_cmd_exec)
+      && jr_exe_guard (argv, &err) < 0)
+    goto fail;
 
   argc -= optind;
   argv += optind;

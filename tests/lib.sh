@@ -130,7 +130,7 @@ assert_match() { [[ $1 =~ $2 ]] || fail "${3:-no match}: '$1' !~ /$2/"; }
 assert_gt() { [ "$1" -gt "$2" ] 2>/dev/null || fail "${3:-not greater}: '$1' <= '$2'"; }
 assert_le() { [ "$1" -le "$2" ] 2>/dev/null || fail "${3:-not less or equal}: '$1' > '$2'"; }
 assert_file_exists() { [ -e "$1" ] || [ -L "$1" ] || fail "${2:-file missing}: $1"; }
-assert_file_absent() { [ ! -e "$1" ] && [ ! -L "$1" ] || fail "${2:-file exists}: $1"; }
+assert_file_absent() { if [ -e "$1" ] || [ -L "$1" ]; then fail "${2:-file exists}: $1"; fi; }
 assert_file_contains() {
 	[ -f "$1" ] || fail "file missing: $1"
 	grep -qF -- "$2" "$1" || fail "${3:-file lacks text}: '$2' not in $1: $(head -c 2000 "$1")"
@@ -388,7 +388,7 @@ _t_cleanup() {
 	fi
 	if [ -d "$T_ROOT" ]; then
 		for id in $(timeout 30 "$RUNTIME" --root "$T_ROOT" list -q 2>/dev/null) \
-			$(cd "$T_ROOT" 2>/dev/null && ls -A | grep -F -- "$T_PREFIX"); do
+			$(cd "$T_ROOT" 2>/dev/null && for f in *"$T_PREFIX"*; do [ -e "$f" ] && echo "$f"; done); do
 			timeout 30 "$RUNTIME" --root "$T_ROOT" delete --force "$id" >/dev/null 2>&1 || true
 		done
 	fi

@@ -269,6 +269,21 @@ jr_process_prepare (struct jr_process_ctx *ctx, struct jr_seccomp **seccomp, jr_
       return jr_error (err, 0, "exec `%s`: executable file not found in $PATH", p->args[0]);
     }
 
+  if (p->cwd && *p->cwd)
+    {
+      /* As runc: a missing cwd is created, one that is not a directory
+         fails the create. */
+      struct stat sb;
+      if (stat (p->cwd, &sb) < 0)
+        {
+          if (errno != ENOENT)
+            return jr_error (err, errno, "cwd `%s`", p->cwd);
+          if (jr_mkdir_p_at (AT_FDCWD, p->cwd, 0755, err) < 0)
+            return jr_error_wrap (err, "cwd");
+        }
+      else if (!S_ISDIR (sb.st_mode))
+        return jr_error (err, ENOTDIR, "cwd `%s`", p->cwd);
+    }
   if (ctx->seccomp && jr_seccomp_build (ctx->seccomp, seccomp, err) < 0)
     return -1;
   if (apply_rlimits (p, err) < 0 || apply_oom_score_adj (p, err) < 0

@@ -57,6 +57,7 @@ suite_teardown() {
 	left=$(pgrep -f -- "-address $SOCK" | tr '\n' ' ')
 	if [ -n "$left" ]; then
 		echo "shim processes left after the daemon stopped: $left"
+		# shellcheck disable=SC2086
 		kill -9 $left 2>/dev/null
 		rc=1
 	fi
@@ -181,7 +182,7 @@ test_sigkill_and_delete() {
 	c containers delete "$id"
 	assert_dead "$pid"
 	assert_file_absent "$RUNC_ROOT/$NS/$id" "runtime state left after delete"
-	[ -z "$(c task ls -q | grep -x "$id")" ] || fail "task still listed"
+	if c task ls -q | grep -qx "$id"; then fail "task still listed"; fi
 }
 
 test_tty() {
@@ -220,7 +221,7 @@ test_detached_logs() {
 test_read_only_root() {
 	OUT=$(crun --rm --read-only "$E2E_IMAGE" "$(new_id)" sh -c 'touch /x 2>&1; touch /tmp/y 2>&1; echo done')
 	assert_contains "$OUT" "Read-only file system"
-	assert_contains "$OUT" done
+	assert_contains "$OUT" "done"
 }
 
 test_zz_nothing_left_behind() {

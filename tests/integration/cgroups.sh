@@ -53,7 +53,7 @@ test_pids_limit_enforced() {
 	id=$(new_id)
 	rt_run_d "$id" "$T_DIR/b"
 	pid=$(rt_pid "$id")
-	wait_file_contains b/rootfs/tmp/done done
+	wait_file_contains b/rootfs/tmp/done "done"
 	d=$(cg_dir "$pid" pids)
 	assert_eq "$(cat "$d/pids.max")" 5
 	n=$(grep -c . "$d/cgroup.procs")

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2089,SC2090 # shell code kept in variables on purpose
 # CVE-2019-5736: a process in a container must not be able to overwrite the
 # runtime binary on the host through /proc/<pid>/exe.
 #

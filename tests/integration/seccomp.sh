@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2089,SC2090 # shell code kept in variables on purpose
 # Seccomp: errno and kill actions, argument conditions, exec, bad profiles.
 . "$(dirname "$0")/../lib.sh"
 

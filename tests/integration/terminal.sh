@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2089,SC2090 # shell code kept in variables on purpose
 # Terminals: process.terminal with --console-socket for create/run -d/exec.
 . "$(dirname "$0")/../lib.sh"
 
