@@ -259,7 +259,7 @@ jr_caps_apply (const struct oci_capabilities *caps, jr_error_t *err)
         {
           char buf[32];
           jr_debug ("capabilities: cannot raise ambient `%s`: %s", cap_display_name (cap, buf),
-                   strerror (errno));
+                    strerror (errno));
         }
     }
   return 0;

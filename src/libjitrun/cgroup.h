@@ -34,22 +34,21 @@ struct jr_cgroup; /* opaque */
    - with systemd_cgroup, "slice:prefix:name" -> "/<slice path>/<prefix>-<name>.scope";
      when systemd is not running this falls back to cgroupfs with a warning.
    The result is malloc'ed in *path.  Pure function: unit tested. */
-int jr_cgroup_resolve_path (const char *id, const char *cgroups_path, bool systemd_cgroup,
-                            char **path, jr_error_t *err);
+int jr_cgroup_resolve_path (const char *id, const char *cgroups_path, bool systemd_cgroup, char **path,
+                            jr_error_t *err);
 
 /* Create the cgroup (every controller on v1/hybrid), apply `resources`
    (may be NULL) and return a handle.  Fails without leaving directories
    behind.  An existing cgroup is reused (runc allows joining). */
-int jr_cgroup_create (const char *path, const struct oci_linux_resources *resources,
-                      struct jr_cgroup **out, jr_error_t *err);
+int jr_cgroup_create (const char *path, const struct oci_linux_resources *resources, struct jr_cgroup **out,
+                      jr_error_t *err);
 /* Open an existing container cgroup from its stored path. */
 int jr_cgroup_open (const char *path, struct jr_cgroup **out, jr_error_t *err);
 const char *jr_cgroup_path (const struct jr_cgroup *cg);
 
 /* Move pid into the cgroup (all hierarchies). */
 int jr_cgroup_enter (struct jr_cgroup *cg, pid_t pid, jr_error_t *err);
-int jr_cgroup_update (struct jr_cgroup *cg, const struct oci_linux_resources *resources,
-                      jr_error_t *err);
+int jr_cgroup_update (struct jr_cgroup *cg, const struct oci_linux_resources *resources, jr_error_t *err);
 /* Pids in the cgroup and below, malloc'ed array. */
 int jr_cgroup_pids (struct jr_cgroup *cg, pid_t **pids, size_t *n, jr_error_t *err);
 int jr_cgroup_kill_all (struct jr_cgroup *cg, int signal, jr_error_t *err);

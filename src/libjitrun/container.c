@@ -54,7 +54,7 @@
 #include "utils.h"
 
 #ifndef CLONE_NEWTIME
-#  define CLONE_NEWTIME 0x00000080
+#define CLONE_NEWTIME 0x00000080
 #endif
 
 static const char *
@@ -412,8 +412,7 @@ init_main (struct create_ctx *c)
       _exit (1);
   close (fifo);
 
-  if (spec->hooks
-      && jr_hooks_run (&spec->hooks->start_container, "startContainer", c->state_json, &err) < 0)
+  if (spec->hooks && jr_hooks_run (&spec->hooks->start_container, "startContainer", c->state_json, &err) < 0)
     report_start_failure (c->status_fd, err, 1);
   jr_process_exec (&pctx, seccomp, &err);
   report_start_failure (c->status_fd, err, 127);
@@ -656,8 +655,8 @@ resources_with_default_devices (const struct oci_spec *spec, struct oci_device_c
     int64_t major, minor; /* -1 = any */
     const char *access;
   } defaults[] = {
-    { 'c', -1, -1, "m" },   { 'b', -1, -1, "m" },  { 'c', 1, 3, "rwm" },  { 'c', 1, 8, "rwm" },
-    { 'c', 1, 7, "rwm" },   { 'c', 5, 0, "rwm" },  { 'c', 1, 5, "rwm" },  { 'c', 1, 9, "rwm" },
+    { 'c', -1, -1, "m" },    { 'b', -1, -1, "m" }, { 'c', 1, 3, "rwm" },    { 'c', 1, 8, "rwm" },
+    { 'c', 1, 7, "rwm" },    { 'c', 5, 0, "rwm" }, { 'c', 1, 5, "rwm" },    { 'c', 1, 9, "rwm" },
     { 'c', 136, -1, "rwm" }, { 'c', 5, 2, "rwm" }, { 'c', 10, 200, "rwm" },
   };
   static char type_names[2][2] = { "c", "b" };
@@ -682,7 +681,7 @@ resources_with_default_devices (const struct oci_spec *spec, struct oci_device_c
       rules[n].major = defaults[i].major;
       rules[n].has_minor = defaults[i].minor >= 0;
       rules[n].minor = defaults[i].minor;
-      rules[n].access = (char *) defaults[i].access;
+      rules[n].access = (char *)defaults[i].access;
     }
   res->devices = rules;
   res->devices_len = n;
@@ -697,7 +696,13 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
            pid_t *init_pid, jr_error_t *err)
 {
   struct create_ctx c = {
-    .g = g, .id = id, .opts = o, .fifo_fd = -1, .status_fd = -1, .console_fd = console_fd, .sync_fd = -1,
+    .g = g,
+    .id = id,
+    .opts = o,
+    .fifo_fd = -1,
+    .status_fd = -1,
+    .console_fd = console_fd,
+    .sync_fd = -1,
   };
   cleanup_close int rootfd = -1;
   cleanup_close int dirfd = -1;
@@ -776,7 +781,7 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       goto out;
     }
 
-  c.state.id = (char *) id;
+  c.state.id = (char *)id;
   c.state.bundle = c.bundle;
   c.state.rootfs = c.rootfs;
   c.state.created = jr_rfc3339_now ();
@@ -804,8 +809,8 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
 
   if (spawn_container (&c, err) < 0)
     goto out;
-  if (jr_proc_start_time (c.state.pid, &c.state.start_time, err) < 0 || jr_state_write (rootfd, &c.state, err) < 0
-      || jr_write_pid_file (o->pid_file, c.state.pid, err) < 0)
+  if (jr_proc_start_time (c.state.pid, &c.state.start_time, err) < 0
+      || jr_state_write (rootfd, &c.state, err) < 0 || jr_write_pid_file (o->pid_file, c.state.pid, err) < 0)
     {
       int status;
       kill (c.state.pid, SIGKILL);

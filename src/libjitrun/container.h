@@ -41,11 +41,9 @@ int jr_container_start (const struct jr_global *g, const char *id, jr_error_t *e
 int jr_container_run (const struct jr_global *g, const char *id, const struct jr_create_opts *o,
                       int *exit_code, jr_error_t *err);
 /* The live state (status computed now). */
-int jr_container_state (const struct jr_global *g, const char *id, struct oci_state **out,
-                        jr_error_t *err);
+int jr_container_state (const struct jr_global *g, const char *id, struct oci_state **out, jr_error_t *err);
 int jr_container_list (const struct jr_global *g, struct oci_state ***out, size_t *n, jr_error_t *err);
-int jr_container_kill (const struct jr_global *g, const char *id, int signal, bool all,
-                       jr_error_t *err);
+int jr_container_kill (const struct jr_global *g, const char *id, int signal, bool all, jr_error_t *err);
 int jr_container_delete (const struct jr_global *g, const char *id, bool force, jr_error_t *err);
 
 struct jr_exec_opts
@@ -75,8 +73,7 @@ struct jr_exec_opts
 int jr_container_exec (const struct jr_global *g, const char *id, const struct jr_exec_opts *o,
                        int *exit_code, jr_error_t *err);
 
-int jr_container_ps (const struct jr_global *g, const char *id, pid_t **pids, size_t *n,
-                     jr_error_t *err);
+int jr_container_ps (const struct jr_global *g, const char *id, pid_t **pids, size_t *n, jr_error_t *err);
 int jr_container_pause (const struct jr_global *g, const char *id, jr_error_t *err);
 int jr_container_resume (const struct jr_global *g, const char *id, jr_error_t *err);
 int jr_container_update (const struct jr_global *g, const char *id,

@@ -106,7 +106,7 @@ static void
 env_set (struct oci_process *p, const char *kv)
 {
   const char *eq = strchr (kv, '=');
-  size_t klen = eq ? (size_t) (eq - kv) : strlen (kv);
+  size_t klen = eq ? (size_t)(eq - kv) : strlen (kv);
 
   for (size_t i = 0; i < p->env_len; i++)
     if (strncmp (p->env[i], kv, klen) == 0 && p->env[i][klen] == '=')
@@ -162,7 +162,8 @@ build_process (const struct jr_exec_opts *o, struct oci_process *base, jr_error_
     }
   if (o->additional_gids_len)
     {
-      base->user.additional_gids = xrealloc (base->user.additional_gids, o->additional_gids_len * sizeof (uint32_t));
+      base->user.additional_gids
+          = xrealloc (base->user.additional_gids, o->additional_gids_len * sizeof (uint32_t));
       for (i = 0; i < o->additional_gids_len; i++)
         {
           int64_t v;

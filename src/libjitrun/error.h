@@ -20,15 +20,13 @@ typedef struct jr_error *jr_error_t;
    is appended.  Returns -1 (or -errno_value when non zero) so callers can
    `return jr_error (err, errno, "open `%s`", path);`.  An already set error
    is kept and the new one discarded, so the innermost cause wins. */
-int jr_error (jr_error_t *err, int errno_value, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+int jr_error (jr_error_t *err, int errno_value, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
 int jr_verror (jr_error_t *err, int errno_value, const char *fmt, va_list ap)
     __attribute__ ((format (printf, 3, 0)));
 
 /* Prefix the message in *err with "<what>: ".  Returns the same value as
    jr_error. */
-int jr_error_wrap (jr_error_t *err, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+int jr_error_wrap (jr_error_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 /* Build an error from a message that already has its "why" (for errors
    received over a sync socket). */

@@ -12,7 +12,7 @@ bool jr_selinux_enabled (void);
 int jr_apparmor_exec_profile (const char *profile, jr_error_t *err);
 int jr_selinux_exec_label (const char *label, jr_error_t *err);
 /* Check up front (at create, in the runtime) that the labels can be applied. */
-int jr_labels_validate (const char *apparmor_profile, const char *selinux_label,
-                        const char *mount_label, jr_error_t *err);
+int jr_labels_validate (const char *apparmor_profile, const char *selinux_label, const char *mount_label,
+                        jr_error_t *err);
 
 #endif

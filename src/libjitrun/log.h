@@ -21,8 +21,8 @@ bool jr_log_debug_enabled (void);
 
 void jr_log (enum jr_log_level level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 #define jr_debug(...) jr_log (JR_LOG_DEBUG, __VA_ARGS__)
-#define jr_info(...) jr_log (JR_LOG_INFO, __VA_ARGS__)
-#define jr_warn(...) jr_log (JR_LOG_WARNING, __VA_ARGS__)
+#define jr_info(...)  jr_log (JR_LOG_INFO, __VA_ARGS__)
+#define jr_warn(...)  jr_log (JR_LOG_WARNING, __VA_ARGS__)
 
 /* Report a fatal error: "jitrun: <msg>" on stderr and, when --log is set,
    an error record there too (containerd reads the last one). */

@@ -28,12 +28,11 @@ struct jr_mount_options
   bool remount_ro;           /* a bind that must be remounted read-only */
   bool idmap;                /* idmap / ridmap (unsupported -> error) */
   bool tmpcopyup;
-  unsigned int attr_set;     /* MOUNT_ATTR_* for recursive ro etc (rro, rnosuid...) */
+  unsigned int attr_set; /* MOUNT_ATTR_* for recursive ro etc (rro, rnosuid...) */
   unsigned int attr_clr;
-  char *data;                /* everything else, comma joined (size=, mode=...) */
+  char *data; /* everything else, comma joined (size=, mode=...) */
 };
-int jr_mount_options_parse (char *const *options, size_t n, struct jr_mount_options *out,
-                            jr_error_t *err);
+int jr_mount_options_parse (char *const *options, size_t n, struct jr_mount_options *out, jr_error_t *err);
 void jr_mount_options_free (struct jr_mount_options *o);
 
 /* Make the mount tree private/slave/shared per linux.rootfsPropagation
@@ -47,8 +46,7 @@ int jr_rootfs_prepare (const struct oci_spec *spec, const char *rootfs, jr_error
    full, random, urandom, tty, ptmx -> pts/ptmx) and the /dev/fd, stdin,
    stdout, stderr, core symlinks.  In a user namespace device nodes are
    bind mounted from the host instead of mknod'ed. */
-int jr_rootfs_mount_all (const struct oci_spec *spec, const char *rootfs, bool in_userns,
-                         jr_error_t *err);
+int jr_rootfs_mount_all (const struct oci_spec *spec, const char *rootfs, bool in_userns, jr_error_t *err);
 
 /* Enter the rootfs: pivot_root(".", ".") + umount of the old root, or,
    with no_pivot, MS_MOVE onto / + chroot.  Afterwards cwd is "/". */

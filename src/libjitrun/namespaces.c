@@ -12,7 +12,7 @@
 #include "utils.h"
 
 #ifndef CLONE_NEWTIME
-#  define CLONE_NEWTIME 0x00000080
+#define CLONE_NEWTIME 0x00000080
 #endif
 
 static const struct
@@ -23,10 +23,10 @@ static const struct
 } ns_table[] = {
   /* Join order: user first (it grants the rights to join the others), mount
      last (after it, host paths are gone). */
-  { "user", "user", CLONE_NEWUSER },     { "ipc", "ipc", CLONE_NEWIPC },
-  { "uts", "uts", CLONE_NEWUTS },        { "network", "net", CLONE_NEWNET },
-  { "pid", "pid", CLONE_NEWPID },        { "cgroup", "cgroup", CLONE_NEWCGROUP },
-  { "time", "time", CLONE_NEWTIME },     { "mount", "mnt", CLONE_NEWNS },
+  { "user", "user", CLONE_NEWUSER }, { "ipc", "ipc", CLONE_NEWIPC },
+  { "uts", "uts", CLONE_NEWUTS },    { "network", "net", CLONE_NEWNET },
+  { "pid", "pid", CLONE_NEWPID },    { "cgroup", "cgroup", CLONE_NEWCGROUP },
+  { "time", "time", CLONE_NEWTIME }, { "mount", "mnt", CLONE_NEWNS },
 };
 #define NS_COUNT (sizeof (ns_table) / sizeof (ns_table[0]))
 
@@ -197,10 +197,10 @@ jr_ns_write_time_offsets (const struct oci_spec *spec, jr_error_t *err)
   if (t == NULL)
     return 0;
   if (t->has_monotonic)
-    len += snprintf (buf + len, sizeof (buf) - len, "monotonic %lld %u\n", (long long) t->monotonic.secs,
+    len += snprintf (buf + len, sizeof (buf) - len, "monotonic %lld %u\n", (long long)t->monotonic.secs,
                      t->monotonic.nanosecs);
   if (t->has_boottime)
-    len += snprintf (buf + len, sizeof (buf) - len, "boottime %lld %u\n", (long long) t->boottime.secs,
+    len += snprintf (buf + len, sizeof (buf) - len, "boottime %lld %u\n", (long long)t->boottime.secs,
                      t->boottime.nanosecs);
   if (len == 0)
     return 0;

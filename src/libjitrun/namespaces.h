@@ -12,7 +12,7 @@
 
 struct jr_ns_plan
 {
-  int new_flags; /* CLONE_NEW* to create (unshare), CLONE_NEWUSER included */
+  int new_flags;           /* CLONE_NEW* to create (unshare), CLONE_NEWUSER included */
   int join_fds[JR_NS_MAX]; /* namespaces to setns into, user first, mount last */
   int join_types[JR_NS_MAX];
   size_t n_join;

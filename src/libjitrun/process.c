@@ -26,14 +26,22 @@ static const struct
   const char *name;
   int resource;
 } rlimit_names[] = {
-  { "RLIMIT_AS", RLIMIT_AS },         { "RLIMIT_CORE", RLIMIT_CORE },
-  { "RLIMIT_CPU", RLIMIT_CPU },       { "RLIMIT_DATA", RLIMIT_DATA },
-  { "RLIMIT_FSIZE", RLIMIT_FSIZE },   { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-  { "RLIMIT_NICE", RLIMIT_NICE },     { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-  { "RLIMIT_NPROC", RLIMIT_NPROC },   { "RLIMIT_RSS", RLIMIT_RSS },
-  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO }, { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+  { "RLIMIT_AS", RLIMIT_AS },
+  { "RLIMIT_CORE", RLIMIT_CORE },
+  { "RLIMIT_CPU", RLIMIT_CPU },
+  { "RLIMIT_DATA", RLIMIT_DATA },
+  { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+  { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+  { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+  { "RLIMIT_NICE", RLIMIT_NICE },
+  { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+  { "RLIMIT_NPROC", RLIMIT_NPROC },
+  { "RLIMIT_RSS", RLIMIT_RSS },
+  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+  { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+  { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
 static int
@@ -54,7 +62,7 @@ apply_rlimits (const struct oci_process *p, jr_error_t *err)
         return jr_error (err, 0, "rlimit `%s`: unknown type", r->type ? r->type : "");
       if (r->soft > r->hard)
         return jr_error (err, 0, "rlimit `%s`: soft limit %llu is above hard limit %llu", r->type,
-                         (unsigned long long) r->soft, (unsigned long long) r->hard);
+                         (unsigned long long)r->soft, (unsigned long long)r->hard);
       if (setrlimit (resource, &lim) < 0)
         {
           int saved = errno;
@@ -63,10 +71,10 @@ apply_rlimits (const struct oci_process *p, jr_error_t *err)
             return jr_error (err, saved,
                              "rlimit `%s`: cannot set soft=%llu hard=%llu: the host's hard limit is %llu "
                              "and raising it needs CAP_SYS_RESOURCE",
-                             r->type, (unsigned long long) r->soft, (unsigned long long) r->hard,
-                             (unsigned long long) cur.rlim_max);
+                             r->type, (unsigned long long)r->soft, (unsigned long long)r->hard,
+                             (unsigned long long)cur.rlim_max);
           return jr_error (err, saved, "rlimit `%s`: set soft=%llu hard=%llu", r->type,
-                           (unsigned long long) r->soft, (unsigned long long) r->hard);
+                           (unsigned long long)r->soft, (unsigned long long)r->hard);
         }
     }
   return 0;
@@ -108,15 +116,15 @@ apply_scheduler (const struct oci_scheduler *s, jr_error_t *err)
   {
     const char *name;
     uint32_t value;
-  } policies[] = { { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 },  { "SCHED_RR", 2 },
+  } policies[] = { { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 }, { "SCHED_RR", 2 },
                    { "SCHED_BATCH", 3 }, { "SCHED_IDLE", 5 }, { "SCHED_DEADLINE", 6 } };
   static const struct
   {
     const char *name;
     uint64_t value;
-  } flags[] = { { "SCHED_FLAG_RESET_ON_FORK", 0x01 },  { "SCHED_FLAG_RECLAIM", 0x02 },
-                { "SCHED_FLAG_DL_OVERRUN", 0x04 },     { "SCHED_FLAG_KEEP_POLICY", 0x08 },
-                { "SCHED_FLAG_KEEP_PARAMS", 0x10 },    { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
+  } flags[] = { { "SCHED_FLAG_RESET_ON_FORK", 0x01 }, { "SCHED_FLAG_RECLAIM", 0x02 },
+                { "SCHED_FLAG_DL_OVERRUN", 0x04 },    { "SCHED_FLAG_KEEP_POLICY", 0x08 },
+                { "SCHED_FLAG_KEEP_PARAMS", 0x10 },   { "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20 },
                 { "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40 } };
   struct jr_sched_attr attr = { .size = sizeof (attr) };
   size_t i, j;
@@ -288,8 +296,7 @@ jr_process_prepare (struct jr_process_ctx *ctx, struct jr_seccomp **seccomp, jr_
     return -1;
   if (apply_rlimits (p, err) < 0 || apply_oom_score_adj (p, err) < 0
       || apply_scheduler (p->scheduler, err) < 0 || apply_io_priority (p->io_priority, err) < 0
-      || apply_cpu_affinity (p->exec_cpu_affinity ? p->exec_cpu_affinity->initial : NULL, "initial", err)
-             < 0)
+      || apply_cpu_affinity (p->exec_cpu_affinity ? p->exec_cpu_affinity->initial : NULL, "initial", err) < 0)
     {
       jr_seccomp_free (*seccomp);
       *seccomp = NULL;
@@ -367,7 +374,7 @@ build_env (const struct oci_process *p, char **home)
         has_home = true;
     }
   if (!has_path)
-    envp[n++] = (char *) "PATH=" DEFAULT_PATH;
+    envp[n++] = (char *)"PATH=" DEFAULT_PATH;
   if (!has_home)
     envp[n++] = *home = home_of (p->user.uid);
   envp[n] = NULL;
@@ -385,8 +392,7 @@ jr_process_exec (struct jr_process_ctx *ctx, struct jr_seccomp *seccomp, jr_erro
   int notify_fd = -1;
   size_t i;
 
-  if (p->apparmor_profile && *p->apparmor_profile
-      && jr_apparmor_exec_profile (p->apparmor_profile, err) < 0)
+  if (p->apparmor_profile && *p->apparmor_profile && jr_apparmor_exec_profile (p->apparmor_profile, err) < 0)
     return -1;
   if (p->selinux_label && *p->selinux_label && jr_selinux_exec_label (p->selinux_label, err) < 0)
     return -1;
@@ -425,7 +431,7 @@ jr_process_exec (struct jr_process_ctx *ctx, struct jr_seccomp *seccomp, jr_erro
 
   /* fds 3..3+preserve_fds-1 go to the process, everything else is closed
      by the exec. */
-  for (i = 3; i < 3 + (size_t) ctx->preserve_fds; i++)
+  for (i = 3; i < 3 + (size_t)ctx->preserve_fds; i++)
     {
       int flags = fcntl (i, F_GETFD);
       if (flags >= 0)

@@ -21,8 +21,8 @@ jr_state_validate_id (const char *id, jr_error_t *err)
   if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0 || strlen (id) > 1024)
     return jr_error (err, 0, "invalid container id `%s`", id);
   for (p = id; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-          || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'
+          || *p == '+' || *p == '-' || *p == '.'))
       return jr_error (err, 0, "invalid container id `%s`: only [A-Za-z0-9_+.-] allowed", id);
   return 0;
 }

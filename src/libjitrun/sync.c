@@ -32,7 +32,7 @@ send_raw (int fd, int type, int errno_value, int64_t value, const char *data)
 {
   struct wire_header h = { .type = type, .errno_value = errno_value, .value = value };
   size_t dlen = data ? strnlen (data, SYNC_MAX_MSG - sizeof (h) - 1) : 0;
-  struct iovec iov[2] = { { &h, sizeof (h) }, { (void *) data, dlen } };
+  struct iovec iov[2] = { { &h, sizeof (h) }, { (void *)data, dlen } };
   struct msghdr m = { .msg_iov = iov, .msg_iovlen = dlen ? 2 : 1 };
   ssize_t r;
 
@@ -65,7 +65,7 @@ jr_sync_recv (int fd, const char *who, struct jr_sync_msg *msg, jr_error_t *err)
     return jr_error (err, errno, "sync: receive from %s", who);
   if (r == 0)
     return jr_error (err, 0, "%s exited unexpectedly", who);
-  if ((size_t) r < sizeof (h))
+  if ((size_t)r < sizeof (h))
     return jr_error (err, 0, "sync: short message from %s", who);
   memcpy (&h, buf, sizeof (h));
   buf[r] = '\0';
@@ -73,7 +73,7 @@ jr_sync_recv (int fd, const char *who, struct jr_sync_msg *msg, jr_error_t *err)
     return jr_error_from_msg (err, h.errno_value, buf + sizeof (h));
   msg->type = h.type;
   msg->value = h.value;
-  if ((size_t) r > sizeof (h))
+  if ((size_t)r > sizeof (h))
     msg->data = xstrdup (buf + sizeof (h));
   return 0;
 }

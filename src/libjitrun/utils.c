@@ -19,7 +19,7 @@
 void
 jr_cleanup_freep (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 
 void
@@ -155,9 +155,9 @@ jr_split (const char *s, char sep)
       const char *stop = end ? end : start + strlen (start);
       const char *a = start, *b = stop;
 
-      while (a < b && isspace ((unsigned char) *a))
+      while (a < b && isspace ((unsigned char)*a))
         a++;
-      while (b > a && isspace ((unsigned char) b[-1]))
+      while (b > a && isspace ((unsigned char)b[-1]))
         b--;
       if (b > a)
         {
@@ -200,7 +200,7 @@ jr_parse_size (const char *s, int64_t *out, jr_error_t *err)
   v = strtod (s, &end);
   if (errno != 0 || end == s || v < 0)
     return jr_error (err, 0, "invalid size `%s`", s);
-  switch (tolower ((unsigned char) *end))
+  switch (tolower ((unsigned char)*end))
     {
     case '\0':
       break;
@@ -222,16 +222,16 @@ jr_parse_size (const char *s, int64_t *out, jr_error_t *err)
   if (*end != '\0')
     {
       end++;
-      if (tolower ((unsigned char) *end) == 'i')
+      if (tolower ((unsigned char)*end) == 'i')
         end++;
-      if (tolower ((unsigned char) *end) == 'b')
+      if (tolower ((unsigned char)*end) == 'b')
         end++;
       if (*end != '\0')
         return jr_error (err, 0, "invalid size `%s`", s);
     }
-  if (v * mult > (double) INT64_MAX)
+  if (v * mult > (double)INT64_MAX)
     return jr_error (err, 0, "size `%s` is too large", s);
-  *out = (int64_t) (v * mult);
+  *out = (int64_t)(v * mult);
   return 0;
 }
 
@@ -289,7 +289,7 @@ jr_read_all (int fd, void *buf, size_t len)
 
   while (done < len)
     {
-      ssize_t r = read (fd, (char *) buf + done, len - done);
+      ssize_t r = read (fd, (char *)buf + done, len - done);
       if (r < 0)
         {
           if (errno == EINTR)
@@ -339,8 +339,7 @@ jr_read_file_at (int dirfd, const char *path, char **out, size_t *len, jr_error_
 }
 
 int
-jr_write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
-                  jr_error_t *err)
+jr_write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, jr_error_t *err)
 {
   cleanup_close int fd = openat (dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
@@ -360,7 +359,7 @@ jr_write_existing_at (int dirfd, const char *path, const char *value, jr_error_t
   if (fd < 0)
     return jr_error (err, errno, "open `%s`", path);
   /* Kernel knobs want the value in a single write. */
-  if (write (fd, value, len) != (ssize_t) len)
+  if (write (fd, value, len) != (ssize_t)len)
     return jr_error (err, errno ? errno : EIO, "write `%s` to `%s`", value, path);
   return 0;
 }
@@ -633,5 +632,5 @@ jr_now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }

@@ -19,24 +19,24 @@ void jr_cleanup_closep (int *fd);
 void jr_cleanup_dirp (DIR **d);
 void jr_cleanup_filep (FILE **f);
 void jr_cleanup_strvp (char ***v);
-#define cleanup_free __attribute__ ((cleanup (jr_cleanup_freep)))
+#define cleanup_free  __attribute__ ((cleanup (jr_cleanup_freep)))
 #define cleanup_close __attribute__ ((cleanup (jr_cleanup_closep)))
-#define cleanup_dir __attribute__ ((cleanup (jr_cleanup_dirp)))
-#define cleanup_file __attribute__ ((cleanup (jr_cleanup_filep)))
-#define cleanup_strv __attribute__ ((cleanup (jr_cleanup_strvp)))
+#define cleanup_dir   __attribute__ ((cleanup (jr_cleanup_dirp)))
+#define cleanup_file  __attribute__ ((cleanup (jr_cleanup_filep)))
+#define cleanup_strv  __attribute__ ((cleanup (jr_cleanup_strvp)))
 
 /* Hand ownership out of a cleanup variable. */
-#define jr_steal_ptr(p)        \
-  ({                           \
-    __typeof__ (p) _tmp = (p); \
-    (p) = NULL;                \
-    _tmp;                      \
+#define jr_steal_ptr(p)                                                                                      \
+  ({                                                                                                         \
+    __typeof__ (p) _tmp = (p);                                                                               \
+    (p) = NULL;                                                                                              \
+    _tmp;                                                                                                    \
   })
-#define jr_steal_fd(fd)  \
-  ({                     \
-    int _tmp = (fd);     \
-    (fd) = -1;           \
-    _tmp;                \
+#define jr_steal_fd(fd)                                                                                      \
+  ({                                                                                                         \
+    int _tmp = (fd);                                                                                         \
+    (fd) = -1;                                                                                               \
+    _tmp;                                                                                                    \
   })
 
 /* ---- memory (abort on OOM: a runtime cannot do anything useful then) ---- */
@@ -64,13 +64,12 @@ int jr_parse_int64 (const char *s, int64_t *out);
 /* Read a whole file (relative to dirfd when path is relative; AT_FDCWD ok). */
 int jr_read_file_at (int dirfd, const char *path, char **out, size_t *len, jr_error_t *err);
 /* Write buf to path (O_WRONLY|O_TRUNC|O_CREAT) at dirfd. */
-int jr_write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode,
-                      jr_error_t *err);
+int jr_write_file_at (int dirfd, const char *path, const void *buf, size_t len, mode_t mode, jr_error_t *err);
 /* Write to a file that already exists (cgroup, /proc knobs): no O_CREAT. */
 int jr_write_existing_at (int dirfd, const char *path, const char *value, jr_error_t *err);
 /* Write via tmp file + fsync + rename in dirfd: readers see old or new content. */
-int jr_write_file_atomic_at (int dirfd, const char *name, const void *buf, size_t len,
-                             mode_t mode, jr_error_t *err);
+int jr_write_file_atomic_at (int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+                             jr_error_t *err);
 /* mkdir -p of a path relative to dirfd (absolute paths use AT_FDCWD). */
 int jr_mkdir_p_at (int dirfd, const char *path, mode_t mode, jr_error_t *err);
 /* rm -rf below dirfd/name without following symlinks. Missing = success. */

@@ -205,10 +205,10 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_error_format),    cmocka_unit_test (test_split),
-    cmocka_unit_test (test_parse_size),      cmocka_unit_test (test_parse_duration),
-    cmocka_unit_test (test_validate_id),     cmocka_unit_test (test_files_and_rm_rf),
-    cmocka_unit_test (test_openat_in_root),  cmocka_unit_test (test_proc_start_time),
+    cmocka_unit_test (test_error_format),   cmocka_unit_test (test_split),
+    cmocka_unit_test (test_parse_size),     cmocka_unit_test (test_parse_duration),
+    cmocka_unit_test (test_validate_id),    cmocka_unit_test (test_files_and_rm_rf),
+    cmocka_unit_test (test_openat_in_root), cmocka_unit_test (test_proc_start_time),
     cmocka_unit_test (test_sync_messages),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
