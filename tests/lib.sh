@@ -21,6 +21,12 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TESTS_DIR=$TOP/tests
 RUNTIME=${RUNTIME:-$TOP/src/jitrun}
+# tests change directory: the runtime path must be absolute
+case $RUNTIME in
+/*) ;;
+*/*) RUNTIME=$(realpath -m "$RUNTIME") ;;
+*) RUNTIME=$(command -v "$RUNTIME" || echo "$RUNTIME") ;;
+esac
 RT_TIMEOUT=${RT_TIMEOUT:-60}
 PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PYTHON" ] || PYTHON=python3

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* SHA256_Init & co. are deprecated in OpenSSL 3 (see key.c). */
+#define OPENSSL_API_COMPAT 0x10100000L
+#include <openssl/sha.h>
+
 #include "libjitrun/error.h"
 #include "oci_spec.h"
 
@@ -77,16 +81,11 @@ int jr_ec_arch (const char *machine, char **arch, char **variant, jr_error_t *er
 void jr_ec_parse_os_release (const char *buf, size_t len, char **id, char **version_id);
 void jr_ec_sha256_hex (const void *buf, size_t len, char out[65]);
 
-/* A plain SHA-256 (FIPS 180-4) for the key: OpenSSL's first digest costs
-   2-13 ms here (provider loading), more than a whole cache hit may.  The
-   layer digest, where throughput matters and the init does not, uses
-   OpenSSL. */
+/* SHA-256 (OpenSSL's low-level API, see key.c), for the key and the layer
+   content digest. */
 struct jr_ec_sha256
 {
-  uint32_t h[8];
-  uint64_t len;
-  unsigned char buf[64];
-  size_t n;
+  SHA256_CTX ctx;
 };
 void jr_ec_sha256_init (struct jr_ec_sha256 *c);
 void jr_ec_sha256_update (struct jr_ec_sha256 *c, const void *data, size_t len);

@@ -22,8 +22,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
+#include "key.h"
 #include "libjitrun/log.h"
 #include "libjitrun/utils.h"
 #include "oci_spec.h"
@@ -38,7 +38,7 @@ static const char *const overlay_xattrs[] = {
 
 struct walk
 {
-  EVP_MD_CTX *md;
+  struct jr_ec_sha256 md;
   int64_t size;
   int64_t files;
   char buf[1 << 16];
@@ -87,8 +87,7 @@ sorted_names (int dfd, char ***names, size_t *n, jr_error_t *err)
 static void
 md_add (struct walk *w, const void *p, size_t n)
 {
-  if (EVP_DigestUpdate (w->md, p, n) != 1)
-    abort ();
+  jr_ec_sha256_update (&w->md, p, n);
 }
 
 static void md_addf (struct walk *w, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
@@ -235,14 +234,12 @@ jr_ec_digest_tree (int dirfd, char digest[JR_EC_DIGEST_LEN], int64_t *size, int6
 {
   static const char digits[] = "0123456789abcdef";
   struct walk *w = xmalloc0 (sizeof (*w));
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int mdlen = 0, i;
+  unsigned char md[32];
+  unsigned int i;
   struct stat st;
   int ret;
 
-  w->md = EVP_MD_CTX_new ();
-  if (w->md == NULL || EVP_DigestInit_ex (w->md, EVP_sha256 (), NULL) != 1)
-    abort ();
+  jr_ec_sha256_init (&w->md);
   /* the root dir itself: its mode/owner and opaque flag matter too */
   if (fstat (dirfd, &st) < 0)
     ret = jr_error (err, errno, "stat the layer root");
@@ -255,7 +252,7 @@ jr_ec_digest_tree (int dirfd, char digest[JR_EC_DIGEST_LEN], int64_t *size, int6
     }
   if (ret == 0)
     {
-      EVP_DigestFinal_ex (w->md, md, &mdlen);
+      jr_ec_sha256_final (&w->md, md);
       memcpy (digest, "sha256:", 7);
       for (i = 0; i < 32; i++)
         {
@@ -266,7 +263,6 @@ jr_ec_digest_tree (int dirfd, char digest[JR_EC_DIGEST_LEN], int64_t *size, int6
       *size = w->size;
       *files = w->files;
     }
-  EVP_MD_CTX_free (w->md);
   free (w);
   return ret;
 }
