@@ -1154,6 +1154,27 @@ wait_process_gone (pid_t pid, uint64_t start_time)
     }
 }
 
+static void
+delete_half_created (const struct jr_global *g, int rootfd, const char *id)
+{
+  struct oci_spec *spec = NULL;
+  cleanup_free char *path = NULL;
+  struct jr_cgroup *cg = NULL;
+
+  if (jr_container_load_spec (rootfd, id, &spec, NULL) < 0)
+    return;
+  if (jr_cgroup_resolve_path (id, spec->linux_ ? spec->linux_->cgroups_path : NULL, g->systemd_cgroup, &path,
+                              NULL)
+          == 0
+      && jr_cgroup_open (path, &cg, NULL) == 0)
+    {
+      jr_cgroup_kill_all (cg, SIGKILL, NULL);
+      jr_cgroup_destroy (cg, NULL);
+      jr_cgroup_free (cg);
+    }
+  oci_spec_free (spec);
+}
+
 int
 jr_container_delete (const struct jr_global *g, const char *id, bool force, jr_error_t *err)
 {
@@ -1170,10 +1191,14 @@ jr_container_delete (const struct jr_global *g, const char *id, bool force, jr_e
       if (force && *err && (*err)->errno_value == ENOENT)
         {
           jr_error_free (err);
-          /* A half-created container may still have a directory. */
+          /* A create killed half way (kill -9) may have left a directory and
+             a cgroup with processes in it; undo both. */
           rootfd = open (state_root (g), O_PATH | O_DIRECTORY | O_CLOEXEC);
           if (rootfd >= 0 && jr_state_validate_id (id, NULL) == 0)
-            jr_state_remove (rootfd, id, NULL);
+            {
+              delete_half_created (g, rootfd, id);
+              jr_state_remove (rootfd, id, NULL);
+            }
           return 0;
         }
       return -1;
