@@ -227,7 +227,7 @@ free_descriptor_fields (struct oci_descriptor *d)
   free (d->media_type);
   free (d->digest);
   oci_strv_free (d->urls, d->urls_len);
-  oci_string_map_clear (&d->annotations);
+  oci_string_map_free (&d->annotations);
   free_platform (d->platform);
   free (d->artifact_type);
 }
@@ -260,7 +260,7 @@ oci_image_manifest_free (struct oci_image_manifest *m)
   free_descriptor_fields (&m->config);
   free_descriptor_array (m->layers, m->layers_len);
   oci_descriptor_free (m->subject);
-  oci_string_map_clear (&m->annotations);
+  oci_string_map_free (&m->annotations);
   free (m);
 }
 
@@ -273,7 +273,7 @@ oci_image_index_free (struct oci_image_index *idx)
   free (idx->artifact_type);
   free_descriptor_array (idx->manifests, idx->manifests_len);
   oci_descriptor_free (idx->subject);
-  oci_string_map_clear (&idx->annotations);
+  oci_string_map_free (&idx->annotations);
   free (idx);
 }
 
@@ -299,7 +299,7 @@ oci_image_config_free (struct oci_image_config *ic)
   oci_strv_free (e->cmd, e->cmd_len);
   oci_strv_free (e->volumes, e->volumes_len);
   free (e->working_dir);
-  oci_string_map_clear (&e->labels);
+  oci_string_map_free (&e->labels);
   free (e->stop_signal);
   free (ic->rootfs_type);
   oci_strv_free (ic->diff_ids, ic->diff_ids_len);

@@ -83,6 +83,10 @@ int oci_get_array (struct oci_pctx *c, yajl_val obj, const char *key, yajl_val *
 /* The object value obj[key], type checked. */
 int oci_get_object (struct oci_pctx *c, yajl_val obj, const char *key, yajl_val *out);
 
+/* A JSON number's text is an integer: no fraction or exponent (so the
+   range check can use strtoll/strtoull and fractions are reported as such). */
+bool oci_number_is_integral (const char *r);
+
 /* Plain value converters at the current path. */
 int oci_val_str (struct oci_pctx *c, yajl_val v, char **out);
 int oci_val_int (struct oci_pctx *c, yajl_val v, int64_t min, int64_t max, int64_t *out);
@@ -95,7 +99,6 @@ int oci_val_map (struct oci_pctx *c, yajl_val v, struct oci_string_map *m);
 void *oci_array_alloc (size_t n, size_t size);
 
 void oci_strv_free (char **v, size_t n);
-void oci_string_map_clear (struct oci_string_map *m);
 /* Append without the duplicate check (caller guarantees unique keys). */
 void oci_string_map_append (struct oci_string_map *m, const char *key, const char *value);
 

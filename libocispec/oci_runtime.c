@@ -689,7 +689,7 @@ free_resources_fields (struct oci_linux_resources *r)
   for (i = 0; i < r->rdma_len; i++)
     free (r->rdma[i].device);
   free (r->rdma);
-  oci_string_map_clear (&r->unified);
+  oci_string_map_free (&r->unified);
 }
 
 void
@@ -750,7 +750,7 @@ free_linux (struct oci_linux *l)
   oci_linux_resources_free (l->resources);
   free (l->rootfs_propagation);
   free_seccomp (l->seccomp);
-  oci_string_map_clear (&l->sysctl);
+  oci_string_map_free (&l->sysctl);
   oci_strv_free (l->masked_paths, l->masked_paths_len);
   oci_strv_free (l->readonly_paths, l->readonly_paths_len);
   free (l->mount_label);
@@ -804,7 +804,7 @@ oci_spec_free (struct oci_spec *s)
       free_hook_list (&s->hooks->poststop);
       free (s->hooks);
     }
-  oci_string_map_clear (&s->annotations);
+  oci_string_map_free (&s->annotations);
   free_linux (s->linux_);
   free (s);
 }
@@ -855,7 +855,7 @@ oci_state_free (struct oci_state *s)
   free (s->rootfs);
   free (s->created);
   free (s->owner);
-  oci_string_map_clear (&s->annotations);
+  oci_string_map_free (&s->annotations);
   free (s);
 }
 
@@ -971,6 +971,6 @@ oci_features_free (struct oci_features *f)
   oci_strv_free (f->seccomp_archs, f->seccomp_archs_len);
   oci_strv_free (f->seccomp_known_flags, f->seccomp_known_flags_len);
   oci_strv_free (f->seccomp_supported_flags, f->seccomp_supported_flags_len);
-  oci_string_map_clear (&f->annotations);
+  oci_string_map_free (&f->annotations);
   free (f);
 }

@@ -26,6 +26,9 @@ struct oci_string_map
 const char *oci_string_map_get (const struct oci_string_map *m, const char *key);
 /* Replace or append. */
 void oci_string_map_set (struct oci_string_map *m, const char *key, const char *value);
+/* Free the keys and values and leave an empty map (the struct itself is
+   the caller's, usually embedded in a document). */
+void oci_string_map_free (struct oci_string_map *m);
 
 /* ===================== runtime-spec: config.json ======================== */
 
@@ -537,6 +540,7 @@ void oci_jobject_set_bool (struct oci_jvalue *o, const char *key, bool value);
 void oci_jobject_set (struct oci_jvalue *o, const char *key, struct oci_jvalue *child);
 void oci_jarray_append (struct oci_jvalue *a, struct oci_jvalue *child);
 void oci_jarray_append_str (struct oci_jvalue *a, const char *value);
+void oci_jarray_append_uint (struct oci_jvalue *a, uint64_t value);
 char *oci_jvalue_to_json (const struct oci_jvalue *v, bool pretty);
 void oci_jvalue_free (struct oci_jvalue *v);
 /* Parse any JSON document into a tree, and read it back. */

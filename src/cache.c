@@ -13,7 +13,13 @@ jr_cache_command (const struct jr_global *g, int argc, char **argv)
   int ret;
 
   /* argv[0] is "cache" */
-  ret = jr_extcache_cli (jr_extcache_dir (g->cache_dir), argc - 1, argv + 1, &err);
+  struct jr_extcache_opts opts = {
+    .cache_dir = g->cache_dir,
+    .registry = g->registry,
+    .insecure_registries = g->insecure_registries,
+  };
+
+  ret = jr_extcache_cli (&opts, argc - 1, argv + 1, &err);
   if (ret < 0)
     {
       jr_log_error_final (err);

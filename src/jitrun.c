@@ -74,6 +74,9 @@ print_usage (FILE *out)
          "   --rootless VALUE    ignore cgroup permission errors: true, false or auto (default: auto)\n"
          "   --cache-dir DIR     extension cache directory (default: $JITRUN_CACHE_DIR or\n"
          "                       \"" DEFAULT_CACHE_DIR "\")\n"
+         "   --registry REPO     registry repository sharing the extension cache\n"
+         "                       (default: $JITRUN_REGISTRY; annotation run.jitrun.registry wins)\n"
+         "   --insecure-registry HOSTS  registries (host[:port], comma separated) reached over http\n"
          "   --criu PATH         accepted for compatibility, unused\n"
          "   --help, -h          show help\n"
          "   --version, -v       print the version\n",
@@ -129,6 +132,8 @@ enum
   OPT_SYSTEMD_CGROUP,
   OPT_ROOTLESS,
   OPT_CACHE_DIR,
+  OPT_REGISTRY,
+  OPT_INSECURE_REGISTRY,
   OPT_CRIU,
 };
 
@@ -141,6 +146,8 @@ static const struct option global_options[] = {
   { "systemd-cgroup", optional_argument, NULL, OPT_SYSTEMD_CGROUP },
   { "rootless", required_argument, NULL, OPT_ROOTLESS },
   { "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+  { "registry", required_argument, NULL, OPT_REGISTRY },
+  { "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
   { "criu", required_argument, NULL, OPT_CRIU },
   { "version", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -184,6 +191,12 @@ parse_global (int argc, char **argv, struct jr_global *g, bool *done, jr_error_t
           break;
         case OPT_CACHE_DIR:
           g->cache_dir = optarg;
+          break;
+        case OPT_REGISTRY:
+          g->registry = optarg;
+          break;
+        case OPT_INSECURE_REGISTRY:
+          g->insecure_registries = optarg;
           break;
         case OPT_CRIU:
           break;

@@ -189,7 +189,10 @@ if [ "$HAVE_BUILD" = 1 ] && [ "${JT_SKIP_ASAN:-0}" != 1 ]; then
 				echo "--- $r"
 				head -n 40 "$r"
 			done
-			record sanitizer-reports 0 "$(find "$ASAN_LOGS" -type f | wc -l)" 0
+			# a unit report already failed its test program; a report of the
+			# runtime may come from a process whose exit nobody checks
+			n=$(find "$ASAN_LOGS" -type f -name 'rt*' | wc -l)
+			[ "$n" -gt 0 ] && record sanitizer-reports 0 "$n" 0
 		fi
 	fi
 fi

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,17 @@ jr_cgroup_v1_mounts_free (struct jr_cgroup_v1_mount *mounts, size_t n)
   free (mounts);
 }
 
+/* A copy of the line at *p; *p moves to the next one (NULL after the last). */
+static char *
+next_line (const char **p)
+{
+  const char *eol = strchr (*p, '\n');
+  size_t len = eol ? (size_t)(eol - *p) : strlen (*p);
+  char *line = xstrndup (*p, len);
+  *p = eol ? eol + 1 : NULL;
+  return line;
+}
+
 /* Split a line into blank separated fields (pointers into a copy). */
 static size_t
 split_fields (char *line, char **fields, size_t max)
@@ -133,15 +145,12 @@ jr_cgroup_parse_mountinfo (const char *text, struct jr_cgroup_v1_mount **mounts,
 
   while (p && *p)
     {
-      const char *eol = strchr (p, '\n');
-      size_t len = eol ? (size_t)(eol - p) : strlen (p);
-      cleanup_free char *line = xstrndup (p, len);
+      cleanup_free char *line = next_line (&p);
       cleanup_free char *orig = xstrdup (line);
       char *fields[64];
       size_t nf = split_fields (line, fields, 64);
       size_t sep;
 
-      p = eol ? eol + 1 : NULL;
       if (nf == 0)
         continue;
       for (sep = 6; sep < nf; sep++)
@@ -197,13 +206,10 @@ jr_cgroup_parse_proc_cgroup (const char *text, const char *controller, char **pa
   const char *p = text;
   while (p && *p)
     {
-      const char *eol = strchr (p, '\n');
-      size_t len = eol ? (size_t)(eol - p) : strlen (p);
-      cleanup_free char *line = xstrndup (p, len);
+      cleanup_free char *line = next_line (&p);
       char *c1 = strchr (line, ':');
       char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
 
-      p = eol ? eol + 1 : NULL;
       if (c2 == NULL)
         continue;
       *c1 = *c2 = '\0';
@@ -230,12 +236,9 @@ jr_cgroup_own_path_from_text (const char *text, enum jr_cgroup_mode mode, char *
   const char *p = text;
   while (p && *p)
     {
-      const char *eol = strchr (p, '\n');
-      size_t len = eol ? (size_t)(eol - p) : strlen (p);
-      cleanup_free char *line = xstrndup (p, len);
+      cleanup_free char *line = next_line (&p);
       char *c1 = strchr (line, ':');
       char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
-      p = eol ? eol + 1 : NULL;
       if (c2 && c2 != c1 + 1)
         {
           *path = xstrdup (c2 + 1);
@@ -640,6 +643,178 @@ jr_cgroup_keyed_u64 (const char *text, const char *key, uint64_t *out)
   return -1;
 }
 
+int
+jr_cgroup_write_u64 (const char *dir, const char *file, uint64_t v, jr_error_t *err)
+{
+  char buf[32];
+  snprintf (buf, sizeof buf, "%" PRIu64, v);
+  return jr_cgroup_write (dir, file, buf, err);
+}
+
+int
+jr_cgroup_write_i64 (const char *dir, const char *file, int64_t v, jr_error_t *err)
+{
+  char buf[32];
+  snprintf (buf, sizeof buf, "%" PRId64, v);
+  return jr_cgroup_write (dir, file, buf, err);
+}
+
+int
+jr_cgroup_write_limit (const char *dir, const char *file, int64_t v, jr_error_t *err)
+{
+  return v < 0 ? jr_cgroup_write (dir, file, "max", err) : jr_cgroup_write_i64 (dir, file, v, err);
+}
+
+int
+jr_cgroup_mkdir_path (const char *mount, const char *path, void (*before) (const char *parent),
+                      int (*after) (const char *parent, const char *dir, jr_error_t *err), char ***created,
+                      jr_error_t *err)
+{
+  cleanup_strv char **parts = jr_split (path, '/');
+  cleanup_free char *cur = xstrdup (mount);
+
+  for (size_t i = 0; parts && parts[i]; i++)
+    {
+      if (before)
+        before (cur);
+      char *next = xasprintf ("%s/%s", cur, parts[i]);
+      if (mkdir (next, 0755) == 0)
+        jr_cgroup_strv_append (created, xstrdup (next));
+      else if (errno != EEXIST)
+        {
+          int saved = errno;
+          free (next);
+          return jr_error (err, saved, "mkdir cgroup `%s/%s`", cur, parts[i]);
+        }
+      if (after && after (cur, next, err) < 0)
+        {
+          free (next);
+          return -1;
+        }
+      free (cur);
+      cur = next;
+    }
+  return 0;
+}
+
+char *
+jr_cgroup_rdma_line (const struct oci_rdma_entry *e)
+{
+  cleanup_free char *h = e->has_hca_handles ? xasprintf ("%u", e->hca_handles) : xstrdup ("max");
+  cleanup_free char *o = e->has_hca_objects ? xasprintf ("%u", e->hca_objects) : xstrdup ("max");
+  return xasprintf ("%s hca_handle=%s hca_object=%s", e->device, h, o);
+}
+
+/* ---- stats helpers ------------------------------------------------------------- */
+
+/* dir/file's text, or NULL when there is no dir or it cannot be read
+   (stats report what they can). */
+static char *
+stat_text (const char *dir, const char *file)
+{
+  char *text = NULL;
+  cleanup_error jr_error_t ignored = NULL;
+  if (dir == NULL || jr_cgroup_read (dir, file, &text, &ignored) < 0)
+    return NULL;
+  return text;
+}
+
+uint64_t
+jr_cgroup_stat_u64 (const char *dir, const char *file)
+{
+  uint64_t v = 0;
+  cleanup_error jr_error_t ignored = NULL;
+  if (dir == NULL || jr_cgroup_read_u64 (dir, file, &v, &ignored) < 0)
+    return 0;
+  return v;
+}
+
+uint64_t
+jr_cgroup_stat_keyed (const char *dir, const char *file, const char *key)
+{
+  cleanup_free char *text = stat_text (dir, file);
+  uint64_t v = 0;
+  if (text)
+    jr_cgroup_keyed_u64 (text, key, &v);
+  return v;
+}
+
+struct oci_jvalue *
+jr_cgroup_stat_keyed_object (const char *dir, const char *file)
+{
+  struct oci_jvalue *o = oci_jobject_new ();
+  cleanup_free char *text = stat_text (dir, file);
+  char *save = NULL;
+  if (text == NULL)
+    return o;
+  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *sp = strchr (line, ' ');
+      if (sp == NULL)
+        continue;
+      *sp = '\0';
+      oci_jobject_set_uint (o, line, strtoull (sp + 1, NULL, 10));
+    }
+  return o;
+}
+
+struct oci_jvalue *
+jr_cgroup_stat_u64_array (const char *dir, const char *file)
+{
+  struct oci_jvalue *arr = oci_jarray_new ();
+  cleanup_free char *text = stat_text (dir, file);
+  cleanup_strv char **items = text ? jr_split (text, ' ') : NULL;
+  for (size_t i = 0; items && items[i]; i++)
+    {
+      errno = 0;
+      uint64_t v = strtoull (items[i], NULL, 10);
+      /* All or nothing: a half-read list would misattribute cpus. */
+      if (items[i][strspn (items[i], "0123456789")] != '\0' || errno)
+        {
+          oci_jvalue_free (arr);
+          return oci_jarray_new ();
+        }
+      oci_jarray_append_uint (arr, v);
+    }
+  return arr;
+}
+
+void
+jr_cgroup_stat_set_keys (struct oci_jvalue *o, const char *text, const struct jr_cgroup_stat_key *keys,
+                         size_t n)
+{
+  for (size_t i = 0; text && i < n; i++)
+    {
+      uint64_t v;
+      if (jr_cgroup_keyed_u64 (text, keys[i].key, &v) == 0)
+        oci_jobject_set_uint (o, keys[i].name, v * keys[i].scale);
+    }
+}
+
+struct oci_jvalue *
+jr_cgroup_stat_pids (const char *dir)
+{
+  struct oci_jvalue *o = oci_jobject_new ();
+  uint64_t lim = jr_cgroup_stat_u64 (dir, "pids.max");
+  oci_jobject_set_uint (o, "current", jr_cgroup_stat_u64 (dir, "pids.current"));
+  oci_jobject_set_uint (o, "limit", lim == UINT64_MAX ? 0 : lim);
+  return o;
+}
+
+void
+jr_cgroup_stat_blkio_entry (struct oci_jvalue *arr, uint64_t major, uint64_t minor, const char *op,
+                            uint64_t value)
+{
+  struct oci_jvalue *e = oci_jobject_new ();
+  oci_jobject_set_uint (e, "major", major);
+  oci_jobject_set_uint (e, "minor", minor);
+  oci_jobject_set_str (e, "op", op);
+  oci_jobject_set_uint (e, "value", value);
+  oci_jarray_append (arr, e);
+}
+
+/* ---- processes ----------------------------------------------------------------- */
+
 static int
 read_pids_dir (const char *dir, pid_t **pids, size_t *n, jr_error_t *err)
 {
@@ -729,52 +904,74 @@ jr_cgroup_rmdir_tree (const char *dir, jr_error_t *err)
 
 /* ---- handle and dispatch -------------------------------------------------------- */
 
+/* The host's mode and v1 hierarchies, read once per process: every command
+   is its own process, and `run` or `delete` open the cgroup more than once. */
+static struct
+{
+  bool done;
+  enum jr_cgroup_mode mode;
+  struct jr_cgroup_v1_mount *mounts;
+  size_t n_mounts;
+} host;
+
+static int
+host_cgroups (jr_error_t *err)
+{
+  cleanup_free char *mountinfo = NULL;
+  size_t len;
+
+  if (host.done)
+    return 0;
+  if (jr_cgroup_detect_mode (&host.mode, err) < 0)
+    return -1;
+  if (host.mode != JR_CGROUP_V2)
+    {
+      if (jr_read_file_at (AT_FDCWD, "/proc/self/mountinfo", &mountinfo, &len, err) < 0
+          || jr_cgroup_parse_mountinfo (mountinfo, &host.mounts, &host.n_mounts, err) < 0)
+        return -1;
+      if (host.n_mounts == 0)
+        return jr_error (err, 0, "no cgroup v1 hierarchy mounted below `%s`", JR_CGROUP_ROOT);
+    }
+  host.done = true;
+  return 0;
+}
+
 static int
 cgroup_new (const char *path, struct jr_cgroup **out, jr_error_t *err)
 {
   struct jr_cgroup *cg;
-  enum jr_cgroup_mode mode;
+  const char *sub;
 
   if (path == NULL || path[0] != '/')
     return jr_error (err, 0, "cgroup path `%s` is not absolute", path ? path : "");
   if (strstr (path, "/../") || jr_has_suffix (path, "/.."))
     return jr_error (err, 0, "cgroup path `%s` must not contain `..`", path);
-  if (jr_cgroup_detect_mode (&mode, err) < 0)
+  if (host_cgroups (err) < 0)
     return -1;
 
+  sub = strcmp (path, "/") ? path : "";
   cg = xmalloc0 (sizeof (*cg));
-  cg->mode = mode;
+  cg->mode = host.mode;
   cg->path = xstrdup (path);
-  if (mode == JR_CGROUP_V2)
+  if (host.mode == JR_CGROUP_V2)
     {
       cg->ops = &jr_cgroup_v2_ops;
       cg->unified_mount = xstrdup (JR_CGROUP_ROOT);
-      cg->unified_dir = xasprintf ("%s%s", JR_CGROUP_ROOT, strcmp (path, "/") ? path : "");
+      cg->unified_dir = xasprintf ("%s%s", JR_CGROUP_ROOT, sub);
       *out = cg;
       return 0;
     }
 
   cg->ops = &jr_cgroup_v1_ops;
-  cleanup_free char *mountinfo = NULL;
-  size_t len;
-  if (jr_read_file_at (AT_FDCWD, "/proc/self/mountinfo", &mountinfo, &len, err) < 0
-      || jr_cgroup_parse_mountinfo (mountinfo, &cg->mounts, &cg->n_mounts, err) < 0)
-    {
-      jr_cgroup_free (cg);
-      return -1;
-    }
-  if (cg->n_mounts == 0)
-    {
-      jr_cgroup_free (cg);
-      return jr_error (err, 0, "no cgroup v1 hierarchy mounted below `%s`", JR_CGROUP_ROOT);
-    }
+  cg->mounts = host.mounts;
+  cg->n_mounts = host.n_mounts;
   cg->dirs = xmalloc0 ((cg->n_mounts + 1) * sizeof (char *));
   for (size_t i = 0; i < cg->n_mounts; i++)
-    cg->dirs[i] = xasprintf ("%s%s", cg->mounts[i].mount_point, strcmp (path, "/") ? path : "");
-  if (mode == JR_CGROUP_HYBRID)
+    cg->dirs[i] = xasprintf ("%s%s", cg->mounts[i].mount_point, sub);
+  if (host.mode == JR_CGROUP_HYBRID)
     {
       cg->unified_mount = xstrdup (JR_CGROUP_UNIFIED_HYBRID);
-      cg->unified_dir = xasprintf ("%s%s", JR_CGROUP_UNIFIED_HYBRID, strcmp (path, "/") ? path : "");
+      cg->unified_dir = xasprintf ("%s%s", JR_CGROUP_UNIFIED_HYBRID, sub);
     }
   *out = cg;
   return 0;
@@ -813,10 +1010,23 @@ jr_cgroup_path (const struct jr_cgroup *cg)
   return cg->path;
 }
 
+/* The cgroup's directories for i in [0, n_mounts]: one per v1 hierarchy,
+   then the unified one (NULL on pure v1). */
+static const char *
+nth_dir (const struct jr_cgroup *cg, size_t i)
+{
+  return i < cg->n_mounts ? cg->dirs[i] : cg->unified_dir;
+}
+
 int
 jr_cgroup_enter (struct jr_cgroup *cg, pid_t pid, jr_error_t *err)
 {
-  return cg->ops->enter (cg, pid, err);
+  char buf[32];
+  snprintf (buf, sizeof buf, "%d", (int)pid);
+  for (size_t i = 0; i <= cg->n_mounts; i++)
+    if (nth_dir (cg, i) && jr_cgroup_write (nth_dir (cg, i), "cgroup.procs", buf, err) < 0)
+      return -1;
+  return 0;
 }
 
 int
@@ -850,8 +1060,65 @@ jr_cgroup_pids (struct jr_cgroup *cg, pid_t **pids, size_t *n, jr_error_t *err)
 }
 
 int
+jr_cgroup_is_frozen (struct jr_cgroup *cg, jr_error_t *err)
+{
+  const char *dir = cg->ops->freezer_dir (cg);
+  if (dir == NULL)
+    return 0;
+  int state = cg->ops->freezer_state (dir, err);
+  if (state < 0)
+    return -1;
+  return state == 1 ? 1 : 0;
+}
+
+int
+jr_cgroup_freeze (struct jr_cgroup *cg, bool frozen, jr_error_t *err)
+{
+  const struct jr_cgroup_ops *ops = cg->ops;
+  const char *dir = ops->freezer_dir (cg);
+  const char *want = frozen ? ops->freezer_frozen : ops->freezer_thawed;
+
+  if (dir == NULL)
+    return jr_error (err, 0, "%s requested but the `freezer` cgroup controller is not mounted",
+                     frozen ? "pause" : "resume");
+  /* Freezing can linger while tasks are in uninterruptible sleep: poll for
+     about 10s (v1 also wants the request repeated now and then). */
+  for (int attempt = 0; attempt < 1000; attempt++)
+    {
+      bool request = attempt == 0 || (ops->freezer_repeat && attempt % ops->freezer_repeat == 0);
+      if (request && jr_cgroup_write (dir, ops->freezer_file, want, err) < 0)
+        return -1;
+      int state = ops->freezer_state (dir, err);
+      if (state < 0)
+        return -1;
+      if (state == (frozen ? 1 : 0))
+        return 0;
+      struct timespec ts = { 0, 10 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+  if (frozen)
+    jr_cgroup_try_write (dir, ops->freezer_file, ops->freezer_thawed);
+  return jr_error (err, ETIMEDOUT, "%s cgroup `%s`", frozen ? "freeze" : "thaw", dir);
+}
+
+static int
+signal_pids (struct jr_cgroup *cg, int signal, jr_error_t *err)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n;
+  if (jr_cgroup_read_pids_recursive (cg->ops->procs_dir (cg), &pids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (kill (pids[i], signal) < 0 && errno != ESRCH)
+      return jr_error (err, errno, "kill pid %d", (int)pids[i]);
+  return 0;
+}
+
+int
 jr_cgroup_kill_all (struct jr_cgroup *cg, int signal, jr_error_t *err)
 {
+  int was_frozen, r;
+
   if (cgroup_gone (cg))
     return 0;
   {
@@ -862,19 +1129,27 @@ jr_cgroup_kill_all (struct jr_cgroup *cg, int signal, jr_error_t *err)
     if (jr_cgroup_pids (cg, &pids, &n, NULL) == 0 && n == 0)
       return 0;
   }
-  return cg->ops->kill_all (cg, signal, err);
-}
+  if (cg->ops->kill_direct && (r = cg->ops->kill_direct (cg, signal, err)) != 0)
+    return r < 0 ? -1 : 0;
+  if (cg->ops->freezer_dir (cg) == NULL)
+    return signal_pids (cg, signal, err);
 
-int
-jr_cgroup_freeze (struct jr_cgroup *cg, bool frozen, jr_error_t *err)
-{
-  return cg->ops->freeze (cg, frozen, err);
-}
-
-int
-jr_cgroup_is_frozen (struct jr_cgroup *cg, jr_error_t *err)
-{
-  return cg->ops->is_frozen (cg, err);
+  /* Frozen tasks cannot fork, so nothing escapes between reading the pid
+     list and signalling it. */
+  was_frozen = jr_cgroup_is_frozen (cg, err);
+  if (was_frozen < 0)
+    return -1;
+  if (!was_frozen && jr_cgroup_freeze (cg, true, err) < 0)
+    return -1;
+  r = signal_pids (cg, signal, err);
+  /* Stay paused if we were, unless the tasks must run to die. */
+  if (!was_frozen || signal == SIGKILL)
+    {
+      cleanup_error jr_error_t thaw_err = NULL;
+      if (jr_cgroup_freeze (cg, false, r < 0 ? &thaw_err : err) < 0 && r == 0)
+        return -1;
+    }
+  return r;
 }
 
 int
@@ -902,7 +1177,11 @@ jr_cgroup_oom_count (struct jr_cgroup *cg, uint64_t *count, jr_error_t *err)
 int
 jr_cgroup_destroy (struct jr_cgroup *cg, jr_error_t *err)
 {
-  return cg->ops->destroy (cg, err);
+  int ret = 0;
+  for (size_t i = 0; i <= cg->n_mounts; i++)
+    if (nth_dir (cg, i) && jr_cgroup_rmdir_tree (nth_dir (cg, i), err) < 0)
+      ret = -1;
+  return ret;
 }
 
 void
@@ -911,7 +1190,6 @@ jr_cgroup_free (struct jr_cgroup *cg)
   if (cg == NULL)
     return;
   free (cg->path);
-  jr_cgroup_v1_mounts_free (cg->mounts, cg->n_mounts);
   jr_strv_free (cg->dirs);
   free (cg->unified_mount);
   free (cg->unified_dir);

@@ -34,15 +34,23 @@ struct jr_cgroup_ops
   /* Create directories, apply resources; undo what was created on error. */
   int (*create) (struct jr_cgroup *cg, const struct oci_linux_resources *res, jr_error_t *err);
   int (*update) (struct jr_cgroup *cg, const struct oci_linux_resources *res, jr_error_t *err);
-  int (*enter) (struct jr_cgroup *cg, pid_t pid, jr_error_t *err);
   /* Directory whose cgroup.procs (recursively) lists the container's pids. */
   const char *(*procs_dir) (struct jr_cgroup *cg);
-  int (*kill_all) (struct jr_cgroup *cg, int signal, jr_error_t *err);
-  int (*freeze) (struct jr_cgroup *cg, bool frozen, jr_error_t *err);
-  int (*is_frozen) (struct jr_cgroup *cg, jr_error_t *err);
+
+  /* The freezer (cgroup.c drives it): the directory that has one (NULL:
+     none), the file a request is written to with its two values, every how
+     many 10ms polls a request is repeated while the state lingers (0:
+     never), and the state read back: 1 frozen, 0 thawed, 2 in between. */
+  const char *(*freezer_dir) (struct jr_cgroup *cg);
+  const char *freezer_file, *freezer_frozen, *freezer_thawed;
+  int freezer_repeat;
+  int (*freezer_state) (const char *dir, jr_error_t *err);
+  /* Optional: kill everything without freezing first.  1 done, 0 not
+     possible here (cgroup.c freezes, signals and thaws), <0 error. */
+  int (*kill_direct) (struct jr_cgroup *cg, int signal, jr_error_t *err);
+
   int (*stats) (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err);
   int (*oom_count) (struct jr_cgroup *cg, uint64_t *count, jr_error_t *err);
-  int (*destroy) (struct jr_cgroup *cg, jr_error_t *err);
 };
 
 struct jr_cgroup
@@ -51,8 +59,9 @@ struct jr_cgroup
   char *path; /* relative to every hierarchy root, starts with '/' */
   const struct jr_cgroup_ops *ops;
 
-  /* v1 and hybrid */
-  struct jr_cgroup_v1_mount *mounts;
+  /* v1 and hybrid; v2: none.  mounts is borrowed from a per-process cache
+     (see cgroup.c), not owned by the handle. */
+  const struct jr_cgroup_v1_mount *mounts;
   size_t n_mounts;
   char **dirs; /* mount_point + path, one per mount */
 
@@ -116,6 +125,44 @@ int jr_cgroup_read_u64 (const char *dir, const char *file, uint64_t *out, jr_err
 /* Value of `key` in a flat-keyed file ("key value" lines). */
 int jr_cgroup_keyed_u64 (const char *text, const char *key, uint64_t *out);
 
+/* Write a number; for _limit a negative one is written as "max". */
+int jr_cgroup_write_u64 (const char *dir, const char *file, uint64_t v, jr_error_t *err);
+int jr_cgroup_write_i64 (const char *dir, const char *file, int64_t v, jr_error_t *err);
+int jr_cgroup_write_limit (const char *dir, const char *file, int64_t v, jr_error_t *err);
+
+/* mkdir -p of path below mount.  before(parent) runs ahead of each mkdir,
+   after(parent, dir) behind it (either may be NULL).  New directories are
+   appended to *created (NULL terminated list) for rollback. */
+int jr_cgroup_mkdir_path (const char *mount, const char *path, void (*before) (const char *parent),
+                          int (*after) (const char *parent, const char *dir, jr_error_t *err),
+                          char ***created, jr_error_t *err);
+
+/* rdma.max line of one entry ("mlx5_1 hca_handle=3 hca_object=max"). malloc'ed. */
+char *jr_cgroup_rdma_line (const struct oci_rdma_entry *e);
+
+/* ---- stats helpers: unreadable files (or dir NULL) read as 0 / empty ---- */
+
+uint64_t jr_cgroup_stat_u64 (const char *dir, const char *file);
+/* Value of key in a flat-keyed file. */
+uint64_t jr_cgroup_stat_keyed (const char *dir, const char *file, const char *key);
+/* A flat-keyed file as an object of numbers. */
+struct oci_jvalue *jr_cgroup_stat_keyed_object (const char *dir, const char *file);
+/* A file of blank separated numbers as an array (empty if any is not one). */
+struct oci_jvalue *jr_cgroup_stat_u64_array (const char *dir, const char *file);
+/* For each key present in flat-keyed text, o[name] = value * scale. */
+struct jr_cgroup_stat_key
+{
+  const char *key, *name;
+  uint64_t scale;
+};
+void jr_cgroup_stat_set_keys (struct oci_jvalue *o, const char *text, const struct jr_cgroup_stat_key *keys,
+                              size_t n);
+/* {"current","limit"} from pids.current/pids.max ("max" -> 0). */
+struct oci_jvalue *jr_cgroup_stat_pids (const char *dir);
+/* Append {"major","minor","op","value"} to a blkio array. */
+void jr_cgroup_stat_blkio_entry (struct oci_jvalue *arr, uint64_t major, uint64_t minor, const char *op,
+                                 uint64_t value);
+
 /* Every pid in cgroup.procs of dir and its subdirectories. */
 int jr_cgroup_read_pids_recursive (const char *dir, pid_t **pids, size_t *n, jr_error_t *err);
 /* rmdir dir after its subdirectories, retrying on EBUSY; ENOENT is fine. */
@@ -123,8 +170,7 @@ int jr_cgroup_rmdir_tree (const char *dir, jr_error_t *err);
 
 /* v2 helpers also used by hybrid mode for the unified mount. */
 /* mkdir -p of path below mount, enabling in each ancestor's
-   cgroup.subtree_control every controller it offers.  New directories are
-   appended to *created (NULL terminated list) for rollback. */
+   cgroup.subtree_control every controller it offers. */
 int jr_cgroup_v2_prepare (const char *mount, const char *path, char ***created, jr_error_t *err);
 int jr_cgroup_v2_apply_hugetlb (const char *dir, const struct oci_linux_resources *res, jr_error_t *err);
 int jr_cgroup_v2_apply_unified (const char *dir, const struct oci_string_map *unified, jr_error_t *err);

@@ -76,51 +76,7 @@ cpuset_fill_from_parent (const char *parent, const char *dir, jr_error_t *err)
   return 0;
 }
 
-static int
-v1_mkdir (const char *mount_point, const char *path, bool is_cpuset, char ***created, jr_error_t *err)
-{
-  cleanup_strv char **parts = jr_split (path, '/');
-  cleanup_free char *cur = xstrdup (mount_point);
-
-  for (size_t i = 0; parts && parts[i]; i++)
-    {
-      char *next = xasprintf ("%s/%s", cur, parts[i]);
-      if (mkdir (next, 0755) == 0)
-        jr_cgroup_strv_append (created, xstrdup (next));
-      else if (errno != EEXIST)
-        {
-          int saved = errno;
-          free (next);
-          return jr_error (err, saved, "mkdir cgroup `%s/%s`", cur, parts[i]);
-        }
-      if (is_cpuset && cpuset_fill_from_parent (cur, next, err) < 0)
-        {
-          free (next);
-          return -1;
-        }
-      free (cur);
-      cur = next;
-    }
-  return 0;
-}
-
 /* ---- resources -------------------------------------------------------------- */
-
-static int
-write_i64 (const char *dir, const char *file, int64_t v, jr_error_t *err)
-{
-  char buf[32];
-  snprintf (buf, sizeof buf, "%" PRId64, v);
-  return jr_cgroup_write (dir, file, buf, err);
-}
-
-static int
-write_u64 (const char *dir, const char *file, uint64_t v, jr_error_t *err)
-{
-  char buf[32];
-  snprintf (buf, sizeof buf, "%" PRIu64, v);
-  return jr_cgroup_write (dir, file, buf, err);
-}
 
 /* memory.memsw.limit_in_bytes must stay >= memory.limit_in_bytes at all
    times, so which one goes first depends on the direction of the change. */
@@ -176,23 +132,23 @@ v1_apply_memory (struct jr_cgroup *cg, const struct oci_memory *m, jr_error_t *e
     return -1;
   if (v1_memory_limits (dir, m, err) < 0)
     return -1;
-  if (m->has_reservation && write_i64 (dir, "memory.soft_limit_in_bytes", m->reservation, err) < 0)
+  if (m->has_reservation && jr_cgroup_write_i64 (dir, "memory.soft_limit_in_bytes", m->reservation, err) < 0)
     return -1;
   if (m->has_kernel && m->kernel != 0)
     {
       cleanup_error jr_error_t kerr = NULL;
       /* Kernel memory limits are deprecated and refused by newer kernels. */
-      if (write_i64 (dir, "memory.kmem.limit_in_bytes", m->kernel, &kerr) < 0)
+      if (jr_cgroup_write_i64 (dir, "memory.kmem.limit_in_bytes", m->kernel, &kerr) < 0)
         jr_warn ("ignoring memory.kernel: %s", kerr->msg);
     }
   if (m->has_kernel_tcp && m->kernel_tcp != 0
-      && write_i64 (dir, "memory.kmem.tcp.limit_in_bytes", m->kernel_tcp, err) < 0)
+      && jr_cgroup_write_i64 (dir, "memory.kmem.tcp.limit_in_bytes", m->kernel_tcp, err) < 0)
     return -1;
   if (m->has_swappiness)
     {
       if (m->swappiness > 100)
         return jr_error (err, 0, "invalid memory.swappiness %" PRIu64 " (0-100)", m->swappiness);
-      if (write_u64 (dir, "memory.swappiness", m->swappiness, err) < 0)
+      if (jr_cgroup_write_u64 (dir, "memory.swappiness", m->swappiness, err) < 0)
         return -1;
     }
   if (m->has_disable_oom_killer
@@ -219,7 +175,7 @@ v1_apply_cpu (struct jr_cgroup *cg, const struct oci_cpu *c, jr_error_t *err)
     if (need_dir (cg, "cpu", "linux.resources.cpu", &dir, err) < 0)
       return -1;
 
-  if (c->has_shares && c->shares && write_u64 (dir, "cpu.shares", c->shares, err) < 0)
+  if (c->has_shares && c->shares && jr_cgroup_write_u64 (dir, "cpu.shares", c->shares, err) < 0)
     return -1;
   if (period)
     {
@@ -229,24 +185,24 @@ v1_apply_cpu (struct jr_cgroup *cg, const struct oci_cpu *c, jr_error_t *err)
       /* The old quota can be incompatible with the new period: quota first. */
       if (r == -EINVAL && quota)
         {
-          if (write_i64 (dir, "cpu.cfs_quota_us", c->quota, err) < 0)
+          if (jr_cgroup_write_i64 (dir, "cpu.cfs_quota_us", c->quota, err) < 0)
             return -1;
           r = jr_cgroup_try_write (dir, "cpu.cfs_period_us", p);
         }
       if (r < 0)
         return jr_error (err, -r, "write `%s` to cgroup file `%s/cpu.cfs_period_us`", p, dir);
     }
-  if (quota && write_i64 (dir, "cpu.cfs_quota_us", c->quota, err) < 0)
+  if (quota && jr_cgroup_write_i64 (dir, "cpu.cfs_quota_us", c->quota, err) < 0)
     return -1;
-  if (c->has_burst && write_u64 (dir, "cpu.cfs_burst_us", c->burst, err) < 0)
+  if (c->has_burst && jr_cgroup_write_u64 (dir, "cpu.cfs_burst_us", c->burst, err) < 0)
     return -1;
   if (c->has_realtime_period && c->realtime_period
-      && write_u64 (dir, "cpu.rt_period_us", c->realtime_period, err) < 0)
+      && jr_cgroup_write_u64 (dir, "cpu.rt_period_us", c->realtime_period, err) < 0)
     return -1;
   if (c->has_realtime_runtime && c->realtime_runtime
-      && write_i64 (dir, "cpu.rt_runtime_us", c->realtime_runtime, err) < 0)
+      && jr_cgroup_write_i64 (dir, "cpu.rt_runtime_us", c->realtime_runtime, err) < 0)
     return -1;
-  if (c->has_idle && write_i64 (dir, "cpu.idle", c->idle, err) < 0)
+  if (c->has_idle && jr_cgroup_write_i64 (dir, "cpu.idle", c->idle, err) < 0)
     return -1;
 
   if ((c->cpus && c->cpus[0]) || (c->mems && c->mems[0]))
@@ -292,7 +248,7 @@ v1_apply_blkio (struct jr_cgroup *cg, const struct oci_block_io *b, jr_error_t *
                          "blockIO.weight requested but `%s/blkio.weight` does not exist "
                          "(no proportional I/O scheduler)",
                          dir);
-      if (write_u64 (dir, file, b->weight, err) < 0)
+      if (jr_cgroup_write_u64 (dir, file, b->weight, err) < 0)
         return -1;
     }
   if (b->has_leaf_weight)
@@ -300,7 +256,7 @@ v1_apply_blkio (struct jr_cgroup *cg, const struct oci_block_io *b, jr_error_t *
       if (!jr_cgroup_file_exists (dir, "blkio.leaf_weight"))
         return jr_error (err, 0, "blockIO.leafWeight requested but `%s/blkio.leaf_weight` does not exist",
                          dir);
-      if (write_u64 (dir, "blkio.leaf_weight", b->leaf_weight, err) < 0)
+      if (jr_cgroup_write_u64 (dir, "blkio.leaf_weight", b->leaf_weight, err) < 0)
         return -1;
     }
   for (size_t i = 0; i < b->weight_device_len; i++)
@@ -386,14 +342,8 @@ v1_apply (struct jr_cgroup *cg, const struct oci_linux_resources *r, jr_error_t 
   if (r->pids && r->pids->has_limit)
     {
       const char *dir;
-      char buf[32];
-      if (need_dir (cg, "pids", "linux.resources.pids", &dir, err) < 0)
-        return -1;
-      if (r->pids->limit > 0)
-        snprintf (buf, sizeof buf, "%" PRId64, r->pids->limit);
-      else
-        strcpy (buf, "max");
-      if (jr_cgroup_write (dir, "pids.max", buf, err) < 0)
+      if (need_dir (cg, "pids", "linux.resources.pids", &dir, err) < 0
+          || jr_cgroup_write_limit (dir, "pids.max", r->pids->limit > 0 ? r->pids->limit : -1, err) < 0)
         return -1;
     }
   if (r->block_io && v1_apply_blkio (cg, r->block_io, err) < 0)
@@ -407,7 +357,7 @@ v1_apply (struct jr_cgroup *cg, const struct oci_linux_resources *r, jr_error_t 
             {
               cleanup_free char *file
                   = xasprintf ("hugetlb.%s.limit_in_bytes", r->hugepage_limits[i].page_size);
-              if (write_u64 (dir, file, r->hugepage_limits[i].limit, err) < 0)
+              if (jr_cgroup_write_u64 (dir, file, r->hugepage_limits[i].limit, err) < 0)
                 return -1;
             }
         }
@@ -427,7 +377,7 @@ v1_apply (struct jr_cgroup *cg, const struct oci_linux_resources *r, jr_error_t 
       if (r->network->has_class_id)
         {
           if (need_dir (cg, "net_cls", "linux.resources.network.classID", &dir, err) < 0
-              || write_u64 (dir, "net_cls.classid", r->network->class_id, err) < 0)
+              || jr_cgroup_write_u64 (dir, "net_cls.classid", r->network->class_id, err) < 0)
             return -1;
         }
       if (r->network->priorities_len > 0
@@ -448,10 +398,7 @@ v1_apply (struct jr_cgroup *cg, const struct oci_linux_resources *r, jr_error_t 
         return -1;
       for (size_t i = 0; i < r->rdma_len; i++)
         {
-          const struct oci_rdma_entry *e = &r->rdma[i];
-          cleanup_free char *h = e->has_hca_handles ? xasprintf ("%u", e->hca_handles) : xstrdup ("max");
-          cleanup_free char *o = e->has_hca_objects ? xasprintf ("%u", e->hca_objects) : xstrdup ("max");
-          cleanup_free char *line = xasprintf ("%s hca_handle=%s hca_object=%s", e->device, h, o);
+          cleanup_free char *line = jr_cgroup_rdma_line (&r->rdma[i]);
           if (jr_cgroup_write (dir, "rdma.max", line, err) < 0)
             return -1;
         }
@@ -477,7 +424,9 @@ v1_create (struct jr_cgroup *cg, const struct oci_linux_resources *res, jr_error
       for (char **c = cg->mounts[i].controllers; c && *c; c++)
         if (strcmp (*c, "cpuset") == 0)
           cpuset = true;
-      if (v1_mkdir (cg->mounts[i].mount_point, cg->path, cpuset, &created, err) < 0)
+      if (jr_cgroup_mkdir_path (cg->mounts[i].mount_point, cg->path, NULL,
+                                cpuset ? cpuset_fill_from_parent : NULL, &created, err)
+          < 0)
         goto fail;
     }
   if (cg->unified_mount && jr_cgroup_v2_prepare (cg->unified_mount, cg->path, &created, err) < 0)
@@ -493,19 +442,6 @@ fail:
 
 /* ---- processes ------------------------------------------------------------- */
 
-static int
-v1_enter (struct jr_cgroup *cg, pid_t pid, jr_error_t *err)
-{
-  char buf[32];
-  snprintf (buf, sizeof buf, "%d", (int)pid);
-  for (size_t i = 0; i < cg->n_mounts; i++)
-    if (jr_cgroup_write (cg->dirs[i], "cgroup.procs", buf, err) < 0)
-      return -1;
-  if (cg->unified_dir && jr_cgroup_write (cg->unified_dir, "cgroup.procs", buf, err) < 0)
-    return -1;
-  return 0;
-}
-
 static const char *
 v1_procs_dir (struct jr_cgroup *cg)
 {
@@ -515,164 +451,33 @@ v1_procs_dir (struct jr_cgroup *cg)
   return dir ? dir : cg->dirs[0];
 }
 
-static int
-v1_state (const char *dir, char **state, jr_error_t *err)
+static const char *
+v1_freezer_dir (struct jr_cgroup *cg)
 {
-  return jr_cgroup_read (dir, "freezer.state", state, err);
+  return v1_dir (cg, "freezer");
 }
 
 static int
-v1_freeze (struct jr_cgroup *cg, bool frozen, jr_error_t *err)
+v1_freezer_state (const char *dir, jr_error_t *err)
 {
-  const char *dir;
-  const char *want = frozen ? "FROZEN" : "THAWED";
-  if (need_dir (cg, "freezer", frozen ? "pause" : "resume", &dir, err) < 0)
-    return -1;
-
-  /* FREEZING can linger while tasks are in uninterruptible sleep: rewrite
-     the request now and then until the state settles (about 10s). */
-  for (int attempt = 0; attempt < 1000; attempt++)
-    {
-      cleanup_free char *state = NULL;
-      if (attempt % 50 == 0 && jr_cgroup_write (dir, "freezer.state", want, err) < 0)
-        return -1;
-      if (v1_state (dir, &state, err) < 0)
-        return -1;
-      if (strcmp (state, want) == 0)
-        return 0;
-      struct timespec ts = { 0, 10 * 1000 * 1000 };
-      nanosleep (&ts, NULL);
-    }
-  if (frozen)
-    jr_cgroup_try_write (dir, "freezer.state", "THAWED");
-  return jr_error (err, ETIMEDOUT, "%s cgroup `%s`", frozen ? "freeze" : "thaw", dir);
-}
-
-static int
-v1_is_frozen (struct jr_cgroup *cg, jr_error_t *err)
-{
-  const char *dir = v1_dir (cg, "freezer");
   cleanup_free char *state = NULL;
-  if (dir == NULL)
-    return 0;
-  if (v1_state (dir, &state, err) < 0)
+  if (jr_cgroup_read (dir, "freezer.state", &state, err) < 0)
     return -1;
-  return strcmp (state, "FROZEN") == 0 ? 1 : 0;
-}
-
-static int
-signal_pids (struct jr_cgroup *cg, int signal, jr_error_t *err)
-{
-  cleanup_free pid_t *pids = NULL;
-  size_t n;
-  if (jr_cgroup_read_pids_recursive (cg->ops->procs_dir (cg), &pids, &n, err) < 0)
-    return -1;
-  for (size_t i = 0; i < n; i++)
-    if (kill (pids[i], signal) < 0 && errno != ESRCH)
-      return jr_error (err, errno, "kill pid %d", (int)pids[i]);
-  return 0;
-}
-
-static int
-v1_kill_all (struct jr_cgroup *cg, int signal, jr_error_t *err)
-{
-  int was_frozen;
-  int r;
-
-  if (v1_dir (cg, "freezer") == NULL)
-    return signal_pids (cg, signal, err);
-
-  /* Frozen tasks cannot fork, so nothing escapes between reading the pid
-     list and signalling it. */
-  was_frozen = v1_is_frozen (cg, err);
-  if (was_frozen < 0)
-    return -1;
-  if (!was_frozen && v1_freeze (cg, true, err) < 0)
-    return -1;
-  r = signal_pids (cg, signal, err);
-  /* Stay paused if we were, unless the tasks must run to die. */
-  if (!was_frozen || signal == SIGKILL)
-    {
-      if (r < 0)
-        {
-          cleanup_error jr_error_t ignored = NULL;
-          v1_freeze (cg, false, &ignored);
-        }
-      else if (v1_freeze (cg, false, err) < 0)
-        return -1;
-    }
-  return r;
+  return strcmp (state, "FROZEN") == 0 ? 1 : strcmp (state, "THAWED") == 0 ? 0 : 2;
 }
 
 /* ---- stats ------------------------------------------------------------------ */
 
-static uint64_t
-read_u64_or0 (const char *dir, const char *file)
-{
-  uint64_t v = 0;
-  cleanup_error jr_error_t ignored = NULL;
-  if (dir == NULL || jr_cgroup_read_u64 (dir, file, &v, &ignored) < 0)
-    return 0;
-  return v;
-}
-
-/* A file of blank separated numbers as a JSON array of numbers.  The
-   builder has no numeric array append, so the array goes through the
-   parser; only digits reach it. */
-static struct oci_jvalue *
-u64_array (const char *dir, const char *file)
-{
-  cleanup_free char *text = NULL;
-  cleanup_error jr_error_t ignored = NULL;
-  if (dir == NULL || jr_cgroup_read (dir, file, &text, &ignored) < 0)
-    return oci_jarray_new ();
-  cleanup_strv char **items = jr_split (text, ' ');
-  size_t cap = strlen (text) + 3, len = 0;
-  cleanup_free char *json = xmalloc (cap);
-  json[len++] = '[';
-  for (size_t i = 0; items && items[i]; i++)
-    {
-      if (items[i][strspn (items[i], "0123456789")] != '\0')
-        return oci_jarray_new ();
-      len += (size_t)snprintf (json + len, cap - len, "%s%s", i ? "," : "", items[i]);
-    }
-  json[len++] = ']';
-  json[len] = '\0';
-  cleanup_free char *perr = NULL;
-  struct oci_jvalue *arr = oci_jvalue_parse (json, len, &perr);
-  return arr ? arr : oci_jarray_new ();
-}
-
 static struct oci_jvalue *
 memory_entry (const char *dir, const char *prefix)
 {
+  static const char *const keys[] = { "limit", "usage", "max", "failcnt" };
+  static const char *const files[] = { "limit_in_bytes", "usage_in_bytes", "max_usage_in_bytes", "failcnt" };
   struct oci_jvalue *o = oci_jobject_new ();
-  cleanup_free char *lim = xasprintf ("%s.limit_in_bytes", prefix);
-  cleanup_free char *use = xasprintf ("%s.usage_in_bytes", prefix);
-  cleanup_free char *max = xasprintf ("%s.max_usage_in_bytes", prefix);
-  cleanup_free char *fail = xasprintf ("%s.failcnt", prefix);
-  oci_jobject_set_uint (o, "limit", read_u64_or0 (dir, lim));
-  oci_jobject_set_uint (o, "usage", read_u64_or0 (dir, use));
-  oci_jobject_set_uint (o, "max", read_u64_or0 (dir, max));
-  oci_jobject_set_uint (o, "failcnt", read_u64_or0 (dir, fail));
-  return o;
-}
-
-static struct oci_jvalue *
-flat_keyed_object (const char *dir, const char *file)
-{
-  struct oci_jvalue *o = oci_jobject_new ();
-  cleanup_free char *text = NULL;
-  cleanup_error jr_error_t ignored = NULL;
-  if (dir == NULL || jr_cgroup_read (dir, file, &text, &ignored) < 0)
-    return o;
-  for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n"))
+  for (size_t i = 0; i < 4; i++)
     {
-      char *sp = strchr (line, ' ');
-      if (sp == NULL)
-        continue;
-      *sp = '\0';
-      oci_jobject_set_uint (o, line, strtoull (sp + 1, NULL, 10));
+      cleanup_free char *file = xasprintf ("%s.%s", prefix, files[i]);
+      oci_jobject_set_uint (o, keys[i], jr_cgroup_stat_u64 (dir, file));
     }
   return o;
 }
@@ -684,20 +489,15 @@ blkio_entries (const char *dir, const char *file)
   struct oci_jvalue *arr = oci_jarray_new ();
   cleanup_free char *text = NULL;
   cleanup_error jr_error_t ignored = NULL;
-  if (dir == NULL || jr_cgroup_read (dir, file, &text, &ignored) < 0)
+  char *save = NULL;
+  if (jr_cgroup_read (dir, file, &text, &ignored) < 0)
     return arr;
-  for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n"))
+  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
       unsigned long long maj, min, val;
       char op[32];
-      if (sscanf (line, "%llu:%llu %31s %llu", &maj, &min, op, &val) != 4)
-        continue;
-      struct oci_jvalue *e = oci_jobject_new ();
-      oci_jobject_set_uint (e, "major", maj);
-      oci_jobject_set_uint (e, "minor", min);
-      oci_jobject_set_str (e, "op", op);
-      oci_jobject_set_uint (e, "value", val);
-      oci_jarray_append (arr, e);
+      if (sscanf (line, "%llu:%llu %31s %llu", &maj, &min, op, &val) == 4)
+        jr_cgroup_stat_blkio_entry (arr, maj, min, op, val);
     }
   return arr;
 }
@@ -730,25 +530,23 @@ v1_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
       user = user * (1000000000ULL / (uint64_t)hz);
       sys = sys * (1000000000ULL / (uint64_t)hz);
     }
-  oci_jobject_set_uint (usage, "total", read_u64_or0 (acct, "cpuacct.usage"));
-  oci_jobject_set (usage, "percpu", u64_array (acct, "cpuacct.usage_percpu"));
-  oci_jobject_set (usage, "percpu_kernel", u64_array (acct, "cpuacct.usage_percpu_sys"));
-  oci_jobject_set (usage, "percpu_user", u64_array (acct, "cpuacct.usage_percpu_user"));
+  oci_jobject_set_uint (usage, "total", jr_cgroup_stat_u64 (acct, "cpuacct.usage"));
+  oci_jobject_set (usage, "percpu", jr_cgroup_stat_u64_array (acct, "cpuacct.usage_percpu"));
+  oci_jobject_set (usage, "percpu_kernel", jr_cgroup_stat_u64_array (acct, "cpuacct.usage_percpu_sys"));
+  oci_jobject_set (usage, "percpu_user", jr_cgroup_stat_u64_array (acct, "cpuacct.usage_percpu_user"));
   oci_jobject_set_uint (usage, "kernel", sys);
   oci_jobject_set_uint (usage, "user", user);
   oci_jobject_set (jcpu, "usage", usage);
+  static const struct jr_cgroup_stat_key throttling[] = {
+    { "nr_periods", "periods", 1 },
+    { "nr_throttled", "throttledPeriods", 1 },
+    { "throttled_time", "throttledTime", 1 },
+  };
   struct oci_jvalue *thr = oci_jobject_new ();
   cleanup_free char *cstat = NULL;
   uint64_t v = 0;
   if (cpu && jr_cgroup_read (cpu, "cpu.stat", &cstat, &ignored) == 0)
-    {
-      if (jr_cgroup_keyed_u64 (cstat, "nr_periods", &v) == 0)
-        oci_jobject_set_uint (thr, "periods", v);
-      if (jr_cgroup_keyed_u64 (cstat, "nr_throttled", &v) == 0)
-        oci_jobject_set_uint (thr, "throttledPeriods", v);
-      if (jr_cgroup_keyed_u64 (cstat, "throttled_time", &v) == 0)
-        oci_jobject_set_uint (thr, "throttledTime", v);
-    }
+    jr_cgroup_stat_set_keys (thr, cstat, throttling, 3);
   oci_jobject_set (jcpu, "throttling", thr);
   oci_jobject_set (out, "cpu", jcpu);
 
@@ -756,7 +554,7 @@ v1_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
   struct oci_jvalue *jmem = oci_jobject_new ();
   if (mem)
     {
-      struct oci_jvalue *raw = flat_keyed_object (mem, "memory.stat");
+      struct oci_jvalue *raw = jr_cgroup_stat_keyed_object (mem, "memory.stat");
       cleanup_free char *mstat = NULL;
       if (jr_cgroup_read (mem, "memory.stat", &mstat, &ignored) == 0
           && jr_cgroup_keyed_u64 (mstat, "total_cache", &v) == 0)
@@ -770,11 +568,7 @@ v1_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
   oci_jobject_set (out, "memory", jmem);
 
   /* pids */
-  struct oci_jvalue *jpids = oci_jobject_new ();
-  uint64_t lim = read_u64_or0 (pids, "pids.max");
-  oci_jobject_set_uint (jpids, "current", read_u64_or0 (pids, "pids.current"));
-  oci_jobject_set_uint (jpids, "limit", lim == UINT64_MAX ? 0 : lim);
-  oci_jobject_set (out, "pids", jpids);
+  oci_jobject_set (out, "pids", jr_cgroup_stat_pids (pids));
 
   /* blkio */
   struct oci_jvalue *jblk = oci_jobject_new ();
@@ -798,9 +592,9 @@ v1_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
           cleanup_free char *u = xasprintf ("hugetlb.%s.usage_in_bytes", sizes[i]);
           cleanup_free char *m = xasprintf ("hugetlb.%s.max_usage_in_bytes", sizes[i]);
           cleanup_free char *f = xasprintf ("hugetlb.%s.failcnt", sizes[i]);
-          oci_jobject_set_uint (e, "usage", read_u64_or0 (huge, u));
-          oci_jobject_set_uint (e, "max", read_u64_or0 (huge, m));
-          oci_jobject_set_uint (e, "failcnt", read_u64_or0 (huge, f));
+          oci_jobject_set_uint (e, "usage", jr_cgroup_stat_u64 (huge, u));
+          oci_jobject_set_uint (e, "max", jr_cgroup_stat_u64 (huge, m));
+          oci_jobject_set_uint (e, "failcnt", jr_cgroup_stat_u64 (huge, f));
           oci_jobject_set (jhuge, sizes[i], e);
         }
     }
@@ -824,27 +618,16 @@ v1_oom_count (struct jr_cgroup *cg, uint64_t *count, jr_error_t *err)
   return 0;
 }
 
-static int
-v1_destroy (struct jr_cgroup *cg, jr_error_t *err)
-{
-  int ret = 0;
-  for (size_t i = 0; i < cg->n_mounts; i++)
-    if (jr_cgroup_rmdir_tree (cg->dirs[i], err) < 0)
-      ret = -1;
-  if (cg->unified_dir && jr_cgroup_rmdir_tree (cg->unified_dir, err) < 0)
-    ret = -1;
-  return ret;
-}
-
 const struct jr_cgroup_ops jr_cgroup_v1_ops = {
   .create = v1_create,
   .update = v1_apply,
-  .enter = v1_enter,
   .procs_dir = v1_procs_dir,
-  .kill_all = v1_kill_all,
-  .freeze = v1_freeze,
-  .is_frozen = v1_is_frozen,
+  .freezer_dir = v1_freezer_dir,
+  .freezer_file = "freezer.state",
+  .freezer_frozen = "FROZEN",
+  .freezer_thawed = "THAWED",
+  .freezer_repeat = 50,
+  .freezer_state = v1_freezer_state,
   .stats = v1_stats,
   .oom_count = v1_oom_count,
-  .destroy = v1_destroy,
 };

@@ -54,25 +54,7 @@ enable_subtree (const char *dir)
 int
 jr_cgroup_v2_prepare (const char *mount, const char *path, char ***created, jr_error_t *err)
 {
-  cleanup_strv char **parts = jr_split (path, '/');
-  cleanup_free char *cur = xstrdup (mount);
-
-  for (size_t i = 0; parts && parts[i]; i++)
-    {
-      enable_subtree (cur);
-      char *next = xasprintf ("%s/%s", cur, parts[i]);
-      if (mkdir (next, 0755) == 0)
-        jr_cgroup_strv_append (created, xstrdup (next));
-      else if (errno != EEXIST)
-        {
-          int saved = errno;
-          free (next);
-          return jr_error (err, saved, "mkdir cgroup `%s/%s`", cur, parts[i]);
-        }
-      free (cur);
-      cur = next;
-    }
-  return 0;
+  return jr_cgroup_mkdir_path (mount, path, enable_subtree, NULL, created, err);
 }
 
 /* ---- resources ------------------------------------------------------------- */
@@ -84,11 +66,9 @@ jr_cgroup_v2_apply_hugetlb (const char *dir, const struct oci_linux_resources *r
     {
       const struct oci_hugepage_limit *h = &res->hugepage_limits[i];
       cleanup_free char *file = xasprintf ("hugetlb.%s.max", h->page_size);
-      char buf[32];
       if (h->page_size == NULL || strchr (h->page_size, '/'))
         return jr_error (err, 0, "invalid hugepage size `%s`", h->page_size ? h->page_size : "");
-      snprintf (buf, sizeof buf, "%" PRIu64, h->limit);
-      if (jr_cgroup_write (dir, file, buf, err) < 0)
+      if (jr_cgroup_write_u64 (dir, file, h->limit, err) < 0)
         return -1;
     }
   return 0;
@@ -110,17 +90,6 @@ jr_cgroup_v2_apply_unified (const char *dir, const struct oci_string_map *unifie
 }
 
 static int
-write_num (const char *dir, const char *file, int64_t v, jr_error_t *err)
-{
-  char buf[32];
-  if (v < 0)
-    strcpy (buf, "max");
-  else
-    snprintf (buf, sizeof buf, "%" PRId64, v);
-  return jr_cgroup_write (dir, file, buf, err);
-}
-
-static int
 v2_apply_memory (const char *dir, const struct oci_memory *m, jr_error_t *err)
 {
   if (m->has_swap && m->swap != 0)
@@ -129,12 +98,13 @@ v2_apply_memory (const char *dir, const struct oci_memory *m, jr_error_t *err)
       if (jr_cgroup_swap_to_v2 (m->has_limit, m->limit, m->swap, &swap, err) < 0)
         return -1;
       /* memory.swap.max and memory.max are independent on v2: no ordering. */
-      if (write_num (dir, "memory.swap.max", swap, err) < 0)
+      if (jr_cgroup_write_limit (dir, "memory.swap.max", swap, err) < 0)
         return -1;
     }
-  if (m->has_limit && m->limit != 0 && write_num (dir, "memory.max", m->limit, err) < 0)
+  if (m->has_limit && m->limit != 0 && jr_cgroup_write_limit (dir, "memory.max", m->limit, err) < 0)
     return -1;
-  if (m->has_reservation && m->reservation != 0 && write_num (dir, "memory.low", m->reservation, err) < 0)
+  if (m->has_reservation && m->reservation != 0
+      && jr_cgroup_write_limit (dir, "memory.low", m->reservation, err) < 0)
     return -1;
   if (m->has_kernel && m->kernel != 0)
     jr_warn ("ignoring memory.kernel: not supported by cgroup v2");
@@ -154,12 +124,9 @@ v2_apply_cpu (const char *dir, const struct oci_cpu *c, jr_error_t *err)
   bool quota = c->has_quota && c->quota != 0;
   bool period = c->has_period && c->period != 0;
 
-  if (c->has_shares && c->shares)
-    {
-      snprintf (buf, sizeof buf, "%" PRIu64, jr_cgroup_shares_to_weight (c->shares));
-      if (jr_cgroup_write (dir, "cpu.weight", buf, err) < 0)
-        return -1;
-    }
+  if (c->has_shares && c->shares
+      && jr_cgroup_write_u64 (dir, "cpu.weight", jr_cgroup_shares_to_weight (c->shares), err) < 0)
+    return -1;
   if (quota || period)
     {
       cleanup_free char *q = NULL;
@@ -184,20 +151,12 @@ v2_apply_cpu (const char *dir, const struct oci_cpu *c, jr_error_t *err)
       if (jr_cgroup_write (dir, "cpu.max", buf, err) < 0)
         return -1;
     }
-  if (c->has_burst)
-    {
-      snprintf (buf, sizeof buf, "%" PRIu64, c->burst);
-      if (jr_cgroup_write (dir, "cpu.max.burst", buf, err) < 0)
-        return -1;
-    }
+  if (c->has_burst && jr_cgroup_write_u64 (dir, "cpu.max.burst", c->burst, err) < 0)
+    return -1;
   if ((c->has_realtime_period && c->realtime_period) || (c->has_realtime_runtime && c->realtime_runtime))
     return jr_error (err, 0, "cpu.realtimePeriod/realtimeRuntime are not supported by cgroup v2");
-  if (c->has_idle)
-    {
-      snprintf (buf, sizeof buf, "%" PRId64, c->idle);
-      if (jr_cgroup_write (dir, "cpu.idle", buf, err) < 0)
-        return -1;
-    }
+  if (c->has_idle && jr_cgroup_write_i64 (dir, "cpu.idle", c->idle, err) < 0)
+    return -1;
   if (c->cpus && c->cpus[0] && jr_cgroup_write (dir, "cpuset.cpus", c->cpus, err) < 0)
     return -1;
   if (c->mems && c->mems[0] && jr_cgroup_write (dir, "cpuset.mems", c->mems, err) < 0)
@@ -449,7 +408,7 @@ v2_apply (struct jr_cgroup *cg, const struct oci_linux_resources *r, jr_error_t 
   if (r->cpu && v2_apply_cpu (dir, r->cpu, err) < 0)
     return -1;
   if (r->pids && r->pids->has_limit
-      && write_num (dir, "pids.max", r->pids->limit > 0 ? r->pids->limit : -1, err) < 0)
+      && jr_cgroup_write_limit (dir, "pids.max", r->pids->limit > 0 ? r->pids->limit : -1, err) < 0)
     return -1;
   if (r->block_io && v2_apply_io (dir, r->block_io, err) < 0)
     return -1;
@@ -459,10 +418,7 @@ v2_apply (struct jr_cgroup *cg, const struct oci_linux_resources *r, jr_error_t 
     return jr_error (err, 0, "linux.resources.network needs the net_cls/net_prio controllers (cgroup v1)");
   for (size_t i = 0; i < r->rdma_len; i++)
     {
-      const struct oci_rdma_entry *e = &r->rdma[i];
-      cleanup_free char *h = e->has_hca_handles ? xasprintf ("%u", e->hca_handles) : xstrdup ("max");
-      cleanup_free char *o = e->has_hca_objects ? xasprintf ("%u", e->hca_objects) : xstrdup ("max");
-      cleanup_free char *line = xasprintf ("%s hca_handle=%s hca_object=%s", e->device, h, o);
+      cleanup_free char *line = jr_cgroup_rdma_line (&r->rdma[i]);
       if (jr_cgroup_write (dir, "rdma.max", line, err) < 0)
         return -1;
     }
@@ -483,14 +439,6 @@ v2_create (struct jr_cgroup *cg, const struct oci_linux_resources *res, jr_error
 
 /* ---- processes --------------------------------------------------------------- */
 
-static int
-v2_enter (struct jr_cgroup *cg, pid_t pid, jr_error_t *err)
-{
-  char buf[32];
-  snprintf (buf, sizeof buf, "%d", (int)pid);
-  return jr_cgroup_write (cg->unified_dir, "cgroup.procs", buf, err);
-}
-
 static const char *
 v2_procs_dir (struct jr_cgroup *cg)
 {
@@ -498,90 +446,26 @@ v2_procs_dir (struct jr_cgroup *cg)
 }
 
 static int
-v2_is_frozen (struct jr_cgroup *cg, jr_error_t *err)
+v2_freezer_state (const char *dir, jr_error_t *err)
 {
   cleanup_free char *events = NULL;
   uint64_t frozen = 0;
-  if (jr_cgroup_read (cg->unified_dir, "cgroup.events", &events, err) < 0)
+  if (jr_cgroup_read (dir, "cgroup.events", &events, err) < 0)
     return -1;
   jr_cgroup_keyed_u64 (events, "frozen", &frozen);
   return frozen ? 1 : 0;
 }
 
+/* cgroup.kill (5.14+) is atomic, but only ever sends SIGKILL. */
 static int
-v2_freeze (struct jr_cgroup *cg, bool frozen, jr_error_t *err)
+v2_kill_direct (struct jr_cgroup *cg, int signal, jr_error_t *err)
 {
-  if (jr_cgroup_write (cg->unified_dir, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
-    return -1;
-  for (int attempt = 0; attempt < 1000; attempt++)
-    {
-      int r = v2_is_frozen (cg, err);
-      if (r < 0)
-        return -1;
-      if ((r == 1) == frozen)
-        return 0;
-      struct timespec ts = { 0, 10 * 1000 * 1000 };
-      nanosleep (&ts, NULL);
-    }
-  if (frozen)
-    jr_cgroup_try_write (cg->unified_dir, "cgroup.freeze", "0");
-  return jr_error (err, ETIMEDOUT, "%s cgroup `%s`", frozen ? "freeze" : "thaw", cg->unified_dir);
-}
-
-static int
-v2_kill_all (struct jr_cgroup *cg, int signal, jr_error_t *err)
-{
-  cleanup_free pid_t *pids = NULL;
-  size_t n;
-  int was_frozen, r = 0;
-
-  /* cgroup.kill (5.14+) is atomic, but only ever sends SIGKILL. */
-  if (signal == SIGKILL && jr_cgroup_file_exists (cg->unified_dir, "cgroup.kill"))
-    return jr_cgroup_write (cg->unified_dir, "cgroup.kill", "1", err);
-
-  /* Otherwise freeze so that nothing forks past the pid list. */
-  was_frozen = v2_is_frozen (cg, err);
-  if (was_frozen < 0)
-    return -1;
-  if (!was_frozen && v2_freeze (cg, true, err) < 0)
-    return -1;
-  if (jr_cgroup_read_pids_recursive (cg->unified_dir, &pids, &n, err) < 0)
-    r = -1;
-  for (size_t i = 0; r == 0 && i < n; i++)
-    if (kill (pids[i], signal) < 0 && errno != ESRCH)
-      r = jr_error (err, errno, "kill pid %d", (int)pids[i]);
-  if (!was_frozen || signal == SIGKILL)
-    {
-      cleanup_error jr_error_t thaw_err = NULL;
-      if (v2_freeze (cg, false, r < 0 ? &thaw_err : err) < 0 && r == 0)
-        return -1;
-    }
-  return r;
+  if (signal != SIGKILL || !jr_cgroup_file_exists (cg->unified_dir, "cgroup.kill"))
+    return 0;
+  return jr_cgroup_write (cg->unified_dir, "cgroup.kill", "1", err) < 0 ? -1 : 1;
 }
 
 /* ---- stats --------------------------------------------------------------------- */
-
-static uint64_t
-read_or0 (const char *dir, const char *file)
-{
-  uint64_t v = 0;
-  cleanup_error jr_error_t ignored = NULL;
-  if (jr_cgroup_read_u64 (dir, file, &v, &ignored) < 0)
-    return 0;
-  return v;
-}
-
-static uint64_t
-keyed_or0 (const char *dir, const char *file, const char *key)
-{
-  cleanup_free char *text = NULL;
-  cleanup_error jr_error_t ignored = NULL;
-  uint64_t v = 0;
-  if (jr_cgroup_read (dir, file, &text, &ignored) < 0)
-    return 0;
-  jr_cgroup_keyed_u64 (text, key, &v);
-  return v;
-}
 
 int
 jr_cgroup_v2_hugetlb_stats (const char *dir, struct oci_jvalue *out)
@@ -594,8 +478,8 @@ jr_cgroup_v2_hugetlb_stats (const char *dir, struct oci_jvalue *out)
       if (!jr_cgroup_file_exists (dir, cur))
         continue;
       struct oci_jvalue *e = oci_jobject_new ();
-      oci_jobject_set_uint (e, "usage", read_or0 (dir, cur));
-      oci_jobject_set_uint (e, "failcnt", keyed_or0 (dir, ev, "max"));
+      oci_jobject_set_uint (e, "usage", jr_cgroup_stat_u64 (dir, cur));
+      oci_jobject_set_uint (e, "failcnt", jr_cgroup_stat_keyed (dir, ev, "max"));
       oci_jobject_set (out, sizes[i], e);
     }
   return 0;
@@ -620,35 +504,10 @@ io_stat_entries (const char *text, const char *k_read, const char *k_write)
           char *at = strstr (line, pat);
           if (at == NULL)
             continue;
-          struct oci_jvalue *e = oci_jobject_new ();
-          oci_jobject_set_uint (e, "major", maj);
-          oci_jobject_set_uint (e, "minor", min);
-          oci_jobject_set_str (e, "op", ops[k]);
-          oci_jobject_set_uint (e, "value", strtoull (at + strlen (pat), NULL, 10));
-          oci_jarray_append (arr, e);
+          jr_cgroup_stat_blkio_entry (arr, maj, min, ops[k], strtoull (at + strlen (pat), NULL, 10));
         }
     }
   return arr;
-}
-
-static struct oci_jvalue *
-keyed_object (const char *dir, const char *file)
-{
-  struct oci_jvalue *o = oci_jobject_new ();
-  cleanup_free char *text = NULL;
-  cleanup_error jr_error_t ignored = NULL;
-  char *save = NULL;
-  if (jr_cgroup_read (dir, file, &text, &ignored) < 0)
-    return o;
-  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char *sp = strchr (line, ' ');
-      if (sp == NULL)
-        continue;
-      *sp = '\0';
-      oci_jobject_set_uint (o, line, strtoull (sp + 1, NULL, 10));
-    }
-  return o;
 }
 
 static int
@@ -658,27 +517,26 @@ v2_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
   cleanup_free char *cpustat = NULL;
   cleanup_free char *iostat = NULL;
   cleanup_error jr_error_t ignored = NULL;
-  uint64_t v;
   (void)err;
 
+  /* v2 counts microseconds; the stats format is nanoseconds. */
+  static const struct jr_cgroup_stat_key usage_keys[] = {
+    { "usage_usec", "total", 1000 },
+    { "system_usec", "kernel", 1000 },
+    { "user_usec", "user", 1000 },
+  };
+  static const struct jr_cgroup_stat_key throttling[] = {
+    { "nr_periods", "periods", 1 },
+    { "nr_throttled", "throttledPeriods", 1 },
+    { "throttled_usec", "throttledTime", 1000 },
+  };
   struct oci_jvalue *cpu = oci_jobject_new ();
   struct oci_jvalue *usage = oci_jobject_new ();
   struct oci_jvalue *thr = oci_jobject_new ();
   if (jr_cgroup_read (dir, "cpu.stat", &cpustat, &ignored) == 0)
     {
-      /* v2 counts microseconds; the stats format is nanoseconds. */
-      if (jr_cgroup_keyed_u64 (cpustat, "usage_usec", &v) == 0)
-        oci_jobject_set_uint (usage, "total", v * 1000);
-      if (jr_cgroup_keyed_u64 (cpustat, "system_usec", &v) == 0)
-        oci_jobject_set_uint (usage, "kernel", v * 1000);
-      if (jr_cgroup_keyed_u64 (cpustat, "user_usec", &v) == 0)
-        oci_jobject_set_uint (usage, "user", v * 1000);
-      if (jr_cgroup_keyed_u64 (cpustat, "nr_periods", &v) == 0)
-        oci_jobject_set_uint (thr, "periods", v);
-      if (jr_cgroup_keyed_u64 (cpustat, "nr_throttled", &v) == 0)
-        oci_jobject_set_uint (thr, "throttledPeriods", v);
-      if (jr_cgroup_keyed_u64 (cpustat, "throttled_usec", &v) == 0)
-        oci_jobject_set_uint (thr, "throttledTime", v * 1000);
+      jr_cgroup_stat_set_keys (usage, cpustat, usage_keys, 3);
+      jr_cgroup_stat_set_keys (thr, cpustat, throttling, 3);
     }
   oci_jobject_set (cpu, "usage", usage);
   oci_jobject_set (cpu, "throttling", thr);
@@ -686,25 +544,21 @@ v2_stats (struct jr_cgroup *cg, struct oci_jvalue *out, jr_error_t *err)
 
   struct oci_jvalue *mem = oci_jobject_new ();
   struct oci_jvalue *mu = oci_jobject_new ();
-  oci_jobject_set_uint (mu, "limit", read_or0 (dir, "memory.max"));
-  oci_jobject_set_uint (mu, "usage", read_or0 (dir, "memory.current"));
-  oci_jobject_set_uint (mu, "max", read_or0 (dir, "memory.peak"));
-  oci_jobject_set_uint (mu, "failcnt", keyed_or0 (dir, "memory.events", "max"));
+  oci_jobject_set_uint (mu, "limit", jr_cgroup_stat_u64 (dir, "memory.max"));
+  oci_jobject_set_uint (mu, "usage", jr_cgroup_stat_u64 (dir, "memory.current"));
+  oci_jobject_set_uint (mu, "max", jr_cgroup_stat_u64 (dir, "memory.peak"));
+  oci_jobject_set_uint (mu, "failcnt", jr_cgroup_stat_keyed (dir, "memory.events", "max"));
   oci_jobject_set (mem, "usage", mu);
   struct oci_jvalue *ms = oci_jobject_new ();
-  oci_jobject_set_uint (ms, "limit", read_or0 (dir, "memory.swap.max"));
-  oci_jobject_set_uint (ms, "usage", read_or0 (dir, "memory.swap.current"));
-  oci_jobject_set_uint (ms, "failcnt", keyed_or0 (dir, "memory.swap.events", "fail"));
+  oci_jobject_set_uint (ms, "limit", jr_cgroup_stat_u64 (dir, "memory.swap.max"));
+  oci_jobject_set_uint (ms, "usage", jr_cgroup_stat_u64 (dir, "memory.swap.current"));
+  oci_jobject_set_uint (ms, "failcnt", jr_cgroup_stat_keyed (dir, "memory.swap.events", "fail"));
   oci_jobject_set (mem, "swap", ms);
-  oci_jobject_set_uint (mem, "cache", keyed_or0 (dir, "memory.stat", "file"));
-  oci_jobject_set (mem, "raw", keyed_object (dir, "memory.stat"));
+  oci_jobject_set_uint (mem, "cache", jr_cgroup_stat_keyed (dir, "memory.stat", "file"));
+  oci_jobject_set (mem, "raw", jr_cgroup_stat_keyed_object (dir, "memory.stat"));
   oci_jobject_set (out, "memory", mem);
 
-  struct oci_jvalue *pids = oci_jobject_new ();
-  uint64_t lim = read_or0 (dir, "pids.max");
-  oci_jobject_set_uint (pids, "current", read_or0 (dir, "pids.current"));
-  oci_jobject_set_uint (pids, "limit", lim == UINT64_MAX ? 0 : lim);
-  oci_jobject_set (out, "pids", pids);
+  oci_jobject_set (out, "pids", jr_cgroup_stat_pids (dir));
 
   struct oci_jvalue *blkio = oci_jobject_new ();
   if (jr_cgroup_read (dir, "io.stat", &iostat, &ignored) == 0)
@@ -731,21 +585,16 @@ v2_oom_count (struct jr_cgroup *cg, uint64_t *count, jr_error_t *err)
   return 0;
 }
 
-static int
-v2_destroy (struct jr_cgroup *cg, jr_error_t *err)
-{
-  return jr_cgroup_rmdir_tree (cg->unified_dir, err);
-}
-
 const struct jr_cgroup_ops jr_cgroup_v2_ops = {
   .create = v2_create,
   .update = v2_apply,
-  .enter = v2_enter,
   .procs_dir = v2_procs_dir,
-  .kill_all = v2_kill_all,
-  .freeze = v2_freeze,
-  .is_frozen = v2_is_frozen,
+  .freezer_dir = v2_procs_dir,
+  .freezer_file = "cgroup.freeze",
+  .freezer_frozen = "1",
+  .freezer_thawed = "0",
+  .freezer_state = v2_freezer_state,
+  .kill_direct = v2_kill_direct,
   .stats = v2_stats,
   .oom_count = v2_oom_count,
-  .destroy = v2_destroy,
 };

@@ -235,7 +235,7 @@ struct create_ctx
   int status_fd;      /* exec.status, O_RDWR: the init's verdict for `start` */
   int console_fd;     /* connected --console-socket, or our end of a pair, -1 */
   int sync_fd;        /* the children's end of the sync socket */
-  char *extcache_dir; /* NULL when the container does not use the cache */
+  struct jr_extcache_session *extcache; /* NULL when the container does not use the cache */
   char *state_json;   /* "creating" state, sent to the init for its hooks */
 };
 
@@ -337,11 +337,11 @@ init_main (struct create_ctx *c)
   if (jr_rootfs_prepare (spec, c->rootfs, &err) < 0)
     jr_sync_fail (c->sync_fd, err);
 
-  if (c->extcache_dir)
+  if (c->extcache)
     {
       cleanup_free char *record = NULL;
       struct jr_extcache_ctx ectx = {
-        .cache_dir = c->extcache_dir,
+        .cache_dir = jr_extcache_session_dir (c->extcache),
         .container_id = c->id,
         .spec = spec,
         .rootfs = c->rootfs,
@@ -630,7 +630,7 @@ create_ctx_clear (struct create_ctx *c)
   free (c->state.created);
   free (c->state.owner);
   free (c->state.extcache);
-  free (c->extcache_dir);
+
   free (c->state_json);
   /* state.annotations/bundle/rootfs/id alias the spec and the ctx */
 }
@@ -803,8 +803,15 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       goto out;
   }
 
-  if (jr_extcache_wanted (c.spec))
-    c.extcache_dir = xstrdup (jr_extcache_dir (g->cache_dir));
+  {
+    struct jr_extcache_opts eopts = {
+      .cache_dir = g->cache_dir,
+      .registry = g->registry,
+      .insecure_registries = g->insecure_registries,
+    };
+    if (jr_extcache_create_begin (&eopts, c.spec, c.rootfs, &c.extcache, err) < 0)
+      goto out;
+  }
   c.state_json = state_json_for_hooks (&c, "creating");
 
   if (spawn_container (&c, err) < 0)
@@ -834,7 +841,9 @@ out:
             }
         }
       if (c.state.extcache
-          && jr_extcache_container_delete (c.extcache_dir, id, c.state.extcache, &cleanup_err) < 0)
+          && jr_extcache_container_delete (jr_extcache_session_dir (c.extcache), id, c.state.extcache,
+                                           &cleanup_err)
+                 < 0)
         {
           jr_warn ("cleanup: %s", cleanup_err->msg);
           jr_error_free (&cleanup_err);
@@ -845,6 +854,8 @@ out:
           jr_error_free (&cleanup_err);
         }
     }
+  jr_extcache_create_end (c.extcache, c.state.extcache, ret == 0);
+  c.extcache = NULL;
   if (c.console_fd == console_fd)
     c.console_fd = -1; /* the caller's */
   create_ctx_clear (&c);

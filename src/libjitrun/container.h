@@ -18,7 +18,9 @@ struct jr_global
   bool debug;
   bool systemd_cgroup;
   const char *rootless;  /* true | false | auto */
-  const char *cache_dir; /* --cache-dir (extension cache) */
+  const char *cache_dir;           /* --cache-dir (extension cache) */
+  const char *registry;            /* --registry: the cache's registry repository */
+  const char *insecure_registries; /* --insecure-registry: hosts reached over plain http */
 };
 
 struct jr_create_opts

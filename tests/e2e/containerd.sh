@@ -61,6 +61,9 @@ suite_teardown() {
 		kill -9 $left 2>/dev/null
 		rc=1
 	fi
+	# containerd makes a cgroup parent per namespace; the runtime removes
+	# only the containers' own cgroups
+	find /sys/fs/cgroup -maxdepth 5 -depth -type d -name "$NS" -exec rmdir {} \; 2>/dev/null
 	left=$(mounts_under "$CD")
 	if [ -n "$left" ]; then
 		echo "mounts left under $CD: $left"

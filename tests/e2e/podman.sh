@@ -71,6 +71,12 @@ suite_teardown() {
 		rc=1
 	fi
 	umount_under "$PD"
+	# podman's cgroup parent (and conmon's cgroup in it), if no other podman
+	# uses them
+	local d
+	for d in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/libpod_parent; do
+		[ -d "$d" ] && rmdir "$d/conmon" "$d" 2>/dev/null
+	done
 	return $rc
 }
 

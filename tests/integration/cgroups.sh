@@ -3,6 +3,10 @@
 # OOM.  Written for v1/hybrid hosts (this one); v2-only checks are skipped.
 . "$(dirname "$0")/../lib.sh"
 
+# the tests put containers under a parent named jitrun-tests: remove it
+# when empty (the runtime only removes the container's own cgroup)
+rm_test_parents() { find /sys/fs/cgroup -maxdepth 6 -depth -type d -name jitrun-tests -exec rmdir {} \; 2>/dev/null || true; }
+
 need_v1() { [ -d "/sys/fs/cgroup/$1" ] || skip "no v1 $1 controller here"; }
 
 # start_limited JQ-RESOURCES: a running sleeper with those resources, sets ID PID
@@ -109,6 +113,7 @@ test_absolute_cgroups_path() {
 	for c in memory pids cpu freezer; do
 		assert_file_absent "/sys/fs/cgroup/$c$CGP" "cgroup left after delete"
 	done
+	rm_test_parents
 }
 
 test_relative_cgroups_path() {
@@ -124,6 +129,7 @@ test_relative_cgroups_path() {
 	assert_eq "$(cat "$d/pids.max")" 42
 	expect_ok rt delete --force "$id"
 	assert_file_absent "$d" "cgroup left after delete"
+	rm_test_parents
 }
 
 test_update_resources_stdin() {

@@ -27,6 +27,7 @@
 #include "key.h"
 #include "libjitrun/log.h"
 #include "libjitrun/utils.h"
+#include "registry.h"
 #include "snapshot.h"
 #include "store.h"
 
@@ -619,12 +620,67 @@ static const char cache_usage[]
       "                               DURATION, then least recently used entries\n"
       "                               until the cache is at most SIZE\n"
       "  verify [ID...]               re-check layer content digests\n"
+      "  push ID [--registry REPO] [--format json]\n"
+      "                               push an entry to a registry repository\n"
+      "  pull REPO:KEY [--format json]\n"
+      "                               pull an entry from a registry\n"
       "\n"
       "ID is a cache key or a unique prefix of one.\n";
 
-int
-jr_extcache_cli (const char *cache_dir, int argc, char **argv, jr_error_t *err)
+/* ---- the session of one create ------------------------------------------ */
+
+struct jr_extcache_session
 {
+  char *cache_dir;
+  const struct oci_spec *spec;
+  const char *registry;
+  const char *insecure_registries;
+};
+
+int
+jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec, const char *rootfs,
+                          struct jr_extcache_session **session, jr_error_t *err)
+{
+  struct jr_extcache_session *s;
+
+  *session = NULL;
+  if (!jr_extcache_wanted (spec))
+    return 0;
+  s = xmalloc0 (sizeof (*s));
+  s->cache_dir = xstrdup (jr_extcache_dir (opts->cache_dir));
+  s->spec = spec;
+  s->registry = opts->registry;
+  s->insecure_registries = opts->insecure_registries;
+  if (jr_registry_prefetch (s->cache_dir, spec, rootfs, s->registry, s->insecure_registries, err) < 0)
+    {
+      jr_extcache_create_end (s, NULL, false);
+      return -1;
+    }
+  *session = s;
+  return 0;
+}
+
+const char *
+jr_extcache_session_dir (const struct jr_extcache_session *session)
+{
+  return session->cache_dir;
+}
+
+void
+jr_extcache_create_end (struct jr_extcache_session *s, const char *record, bool created)
+{
+  if (s == NULL)
+    return;
+  if (created && record)
+    jr_registry_after_create (s->cache_dir, s->spec, record, s->registry, s->insecure_registries);
+  free (s->cache_dir);
+  free (s);
+}
+
+int
+jr_extcache_cli (const struct jr_extcache_opts *opts, int argc, char **argv, jr_error_t *err)
+{
+  const char *cache_dir = jr_extcache_dir (opts->cache_dir);
   cleanup_close int cachefd = -1;
   const char *cmd = argc > 0 ? argv[0] : NULL;
 
@@ -633,6 +689,9 @@ jr_extcache_cli (const char *cache_dir, int argc, char **argv, jr_error_t *err)
       fputs (cache_usage, cmd ? stdout : stderr);
       return cmd ? 0 : 1;
     }
+  /* registry push/pull (issue 4): registry_cache.c */
+  if (strcmp (cmd, "push") == 0 || strcmp (cmd, "pull") == 0)
+    return jr_registry_cli (cache_dir, opts->registry, opts->insecure_registries, argc, argv, err);
   if (strcmp (cmd, "list") != 0 && strcmp (cmd, "ls") != 0 && strcmp (cmd, "inspect") != 0
       && strcmp (cmd, "rm") != 0 && strcmp (cmd, "gc") != 0 && strcmp (cmd, "verify") != 0)
     return jr_error (err, 0, "cache: unknown command `%s`", cmd);

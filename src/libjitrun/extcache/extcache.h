@@ -17,6 +17,14 @@
 
 #define JR_EXTCACHE_DEFAULT_DIR "/var/lib/jitrun/cache"
 
+/* Where the cache lives and which registry backs it (global options). */
+struct jr_extcache_opts
+{
+  const char *cache_dir;           /* --cache-dir, else $JITRUN_CACHE_DIR, else the default */
+  const char *registry;            /* --registry (the annotation and $JITRUN_REGISTRY also count) */
+  const char *insecure_registries; /* --insecure-registry, comma separated */
+};
+
 /* --cache-dir, else $JITRUN_CACHE_DIR, else the default. Not malloc'ed. */
 const char *jr_extcache_dir (const char *cli_cache_dir);
 
@@ -24,6 +32,19 @@ const char *jr_extcache_dir (const char *cli_cache_dir);
    present and run.jitrun.mode != off).  Costs one annotation lookup: a
    container without it pays nothing else. */
 bool jr_extcache_wanted (const struct oci_spec *spec);
+
+/* One container's use of the cache during `create`, in the runtime
+   process: begin before the init is forked (NULL *session: the container
+   does not use the cache; on a local miss the layer may come from the
+   registry, reached from the host's network here), end once the init is
+   ready (a freshly bootstrapped layer is pushed in the background) or
+   failed.  Between them the init calls jr_extcache_prepare_rootfs. */
+struct jr_extcache_session;
+int jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec,
+                              const char *rootfs, struct jr_extcache_session **session, jr_error_t *err);
+const char *jr_extcache_session_dir (const struct jr_extcache_session *session);
+/* record: what the init reported (NULL when it failed before that). */
+void jr_extcache_create_end (struct jr_extcache_session *session, const char *record, bool created);
 
 struct jr_extcache_ctx
 {
@@ -49,6 +70,6 @@ int jr_extcache_container_delete (const char *cache_dir, const char *container_i
 
 /* `jitrun cache ...` subcommands; argv as given after `cache`. Returns
    the process exit code or <0 with err set. */
-int jr_extcache_cli (const char *cache_dir, int argc, char **argv, jr_error_t *err);
+int jr_extcache_cli (const struct jr_extcache_opts *opts, int argc, char **argv, jr_error_t *err);
 
 #endif
