@@ -5,12 +5,13 @@ set -euo pipefail
 
 BUILD_PKGS=(
 	autoconf automake libtool pkg-config gcc make
-	libyajl-dev libseccomp-dev libcap-dev libmount-dev libssl-dev libcmocka-dev
+	libyajl-dev libseccomp-dev libcap-dev libssl-dev libcmocka-dev
+	libcurl4-openssl-dev libarchive-dev zlib1g-dev
 	clang clang-format libclang-rt-14-dev
 )
 TEST_PKGS=(
 	busybox-static jq python3 iproute2 util-linux procps
-	runc crun containerd podman skopeo umoci hyperfine docker-registry
+	runc crun containerd podman skopeo umoci hyperfine docker-registry apache2-utils curl time
 )
 
 missing=()

@@ -616,6 +616,7 @@ test_store_list_gc (void **state)
     cleanup_free char *key = NULL;
     assert_int_equal (jr_ec_store_resolve (cachefd, "ccc", &key, &err), 0);
     assert_string_equal (key, "cccc3333");
+    free (key);
     assert_true (jr_ec_store_resolve (cachefd, "aaaa", &key, &err) < 0);
     assert_non_null (strstr (err->msg, "ambiguous"));
     jr_error_free (&err);
