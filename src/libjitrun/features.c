@@ -83,7 +83,7 @@ static const char *const mount_options[] = {
 };
 
 static const char *const namespaces[] = {
-  "cgroup", "ipc", "mount", "network", "pid", "user", "uts", NULL,
+  "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL,
 };
 
 /* Deep copy of a static NULL-terminated list, so the document owns it. */
