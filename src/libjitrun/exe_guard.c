@@ -2,6 +2,7 @@
 #include <config.h>
 #include "exe_guard.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -26,6 +27,29 @@ running_from_sealed_copy (int exe_fd)
   return seals >= 0 && (seals & want) == want;
 }
 
+/* How much of the executable the kernel needs: up to the end of its last
+   segment.  Section headers and debug info (most of a -g build) are left
+   out of the copy, which keeps the re-exec cheap.  0 = copy everything. */
+static off_t
+loadable_size (int fd, off_t file_size, Elf64_Ehdr *ehdr)
+{
+  Elf64_Phdr ph;
+  off_t end = 0;
+
+  if (pread (fd, ehdr, sizeof (*ehdr), 0) != sizeof (*ehdr) || memcmp (ehdr->e_ident, ELFMAG, SELFMAG) != 0
+      || ehdr->e_ident[EI_CLASS] != ELFCLASS64 || ehdr->e_phentsize != sizeof (ph))
+    return 0;
+  end = ehdr->e_phoff + (off_t) ehdr->e_phnum * sizeof (ph);
+  for (int i = 0; i < ehdr->e_phnum; i++)
+    {
+      if (pread (fd, &ph, sizeof (ph), ehdr->e_phoff + (off_t) i * sizeof (ph)) != sizeof (ph))
+        return 0;
+      if ((off_t) (ph.p_offset + ph.p_filesz) > end)
+        end = ph.p_offset + ph.p_filesz;
+    }
+  return end < file_size ? end : 0;
+}
+
 int
 jr_exe_guard (char **argv, jr_error_t *err)
 {
@@ -33,7 +57,8 @@ jr_exe_guard (char **argv, jr_error_t *err)
   cleanup_close int copy = -1;
   struct statvfs sv;
   struct stat sb;
-  off_t offset = 0;
+  Elf64_Ehdr ehdr;
+  off_t offset = 0, size;
 
   if (exe < 0)
     return jr_error (err, errno, "open /proc/self/exe");
@@ -48,13 +73,25 @@ jr_exe_guard (char **argv, jr_error_t *err)
   copy = memfd_create (SEALED_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (copy < 0)
     return jr_error (err, errno, "memfd_create");
-  while (offset < sb.st_size)
+  size = loadable_size (exe, sb.st_size, &ehdr);
+  if (size == 0)
+    size = sb.st_size;
+  while (offset < size)
     {
-      ssize_t n = sendfile (copy, exe, &offset, sb.st_size - offset);
+      ssize_t n = sendfile (copy, exe, &offset, size - offset);
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
         return jr_error (err, n < 0 ? errno : EIO, "copy the runtime binary");
+    }
+  if (size < sb.st_size)
+    {
+      /* The section header table was not copied: say there is none. */
+      ehdr.e_shoff = 0;
+      ehdr.e_shnum = 0;
+      ehdr.e_shstrndx = SHN_UNDEF;
+      if (pwrite (copy, &ehdr, sizeof (ehdr), 0) != sizeof (ehdr))
+        return jr_error (err, errno, "copy the runtime binary");
     }
   if (fcntl (copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
     return jr_error (err, errno, "seal the runtime binary copy");
