@@ -114,7 +114,11 @@ jr_log (enum jr_log_level level, const char *fmt, ...)
   va_list ap;
   int saved_errno = errno;
 
+  /* Without --log, stderr is usually the container's: only warnings and
+     errors (and, with --debug, everything) go there, as with runc. */
   if (level == JR_LOG_DEBUG && !log_debug)
+    return;
+  if (level == JR_LOG_INFO && log_fd < 0 && !log_debug)
     return;
   va_start (ap, fmt);
   if (vasprintf (&msg, fmt, ap) < 0)

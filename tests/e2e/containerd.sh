@@ -2,6 +2,7 @@
 # End to end with containerd: a private containerd (own config, root, state
 # and socket) whose runc v2 shim runs $RUNTIME (`ctr run --runc-binary`).
 . "$(dirname "$0")/lib-e2e.sh"
+. "$(dirname "$0")/extcache-e2e.sh"
 
 # suite_setup: start the daemon, import the image
 suite_setup() {
@@ -225,6 +226,83 @@ test_read_only_root() {
 	OUT=$(crun --rm --read-only "$E2E_IMAGE" "$(new_id)" sh -c 'touch /x 2>&1; touch /tmp/y 2>&1; echo done')
 	assert_contains "$OUT" "Read-only file system"
 	assert_contains "$OUT" "done"
+}
+
+# ---------------------------------------------------------------- extension cache
+
+# ectr ARGS...: `ctr run` through the cache wrapper (ece_setup), with the
+# bootstrap counter dir bind mounted at /count
+ectr() {
+	c run --runc-binary "$ECE_RT" --runc-root "$RUNC_ROOT" \
+		--mount "type=bind,src=$ECE_COUNT,dst=/count,options=rbind:rw" "$@"
+}
+
+# ectr_rm ID: kill and remove a detached container
+ectr_rm() {
+	c task kill -s SIGKILL "$1"
+	wait_task "$1" STOPPED
+	c task delete "$1" >/dev/null
+	c containers delete "$1"
+}
+
+test_extcache_cold_then_warm() {
+	ece_setup
+	ece_annotations
+	local id
+	OUT=$(ectr --rm "${ECE_ANN[@]}" "$E2E_IMAGE" "$(new_id)" cat /opt/ext.txt)
+	assert_eq "$(ece_runs)" 1 "cold run: bootstrap runs"
+	# the bootstrap's stdout is the container's, before the app's
+	assert_eq "$OUT" "bootstrap-output
+built" "cold run output"
+	OUT=$(ectr --rm "${ECE_ANN[@]}" "$E2E_IMAGE" "$(new_id)" cat /opt/ext.txt)
+	assert_eq "$OUT" built "warm run output"
+	assert_eq "$(ece_runs)" 1 "warm run: the bootstrap ran again"
+	# a running container holds the layer and sees it from exec too
+	id=$(new_id)
+	ectr -d "${ECE_ANN[@]}" "$E2E_IMAGE" "$id" sleep 1000 >/dev/null
+	OUT=$(c task exec --exec-id e1 "$id" cat /opt/ext.txt)
+	assert_eq "$OUT" built "exec in a warm container"
+	assert_jq "$(ece_list)" '.[0].inUse' true
+	assert_eq "$(ece_runs)" 1
+	ectr_rm "$id"
+	ece_assert_one_idle_entry
+}
+
+test_extcache_no_annotation_no_cache() {
+	ece_setup
+	OUT=$(ectr --rm --annotation run.jitrun.app=demo-e2e "$E2E_IMAGE" "$(new_id)" sh -c 'ls /opt 2>&1; echo plain')
+	assert_contains "$OUT" plain
+	assert_not_contains "$OUT" ext.txt
+	assert_file_absent "$ECE_CACHE" "a container without a bootstrap touched the cache"
+}
+
+test_extcache_new_version_bootstraps() {
+	ece_setup
+	ece_annotations
+	ectr --rm "${ECE_ANN[@]}" "$E2E_IMAGE" "$(new_id)" true >/dev/null
+	ECE_VERSION=1.0.1
+	ece_annotations
+	OUT=$(ectr --rm "${ECE_ANN[@]}" "$E2E_IMAGE" "$(new_id)" cat /opt/ext.txt)
+	assert_contains "$OUT" built
+	assert_eq "$(ece_runs)" 2 "a new version must bootstrap"
+	ECE_VERSION=1.0.0
+	ece_annotations
+	OUT=$(ectr --rm "${ECE_ANN[@]}" "$E2E_IMAGE" "$(new_id)" cat /opt/ext.txt)
+	assert_eq "$OUT" built
+	assert_eq "$(ece_runs)" 2 "the first version's layer was not reused"
+	assert_jq "$(ece_list)" 'map(.version) | sort | join(" ")' "1.0.0 1.0.1"
+	assert_eq "$(ece_mounts)" ""
+}
+
+test_extcache_bootstrap_failure_reaches_ctr() {
+	ece_setup
+	ECE_BOOTSTRAP='["/bin/sh","-c","echo run >> /count/n; exit 3"]'
+	ece_annotations
+	expect_fail ectr --rm "${ECE_ANN[@]}" "$E2E_IMAGE" "$(new_id)" true
+	assert_contains "$ERR" "bootstrap exited with 3"
+	assert_eq "$(ece_runs)" 1
+	assert_jq "$(ece_list)" length 0
+	assert_eq "$(ece_mounts)" ""
 }
 
 test_zz_nothing_left_behind() {

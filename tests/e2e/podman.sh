@@ -3,6 +3,7 @@
 # containers.conf, storage.conf and registries.conf, run from a scratch dir
 # (conmon 2.1.6 drops its oom marker into its cwd).
 . "$(dirname "$0")/lib-e2e.sh"
+. "$(dirname "$0")/extcache-e2e.sh"
 
 suite_setup() {
 	need_cmds podman conmon umoci skopeo || return 1
@@ -80,12 +81,13 @@ suite_teardown() {
 	return $rc
 }
 
-# p ARGS...: podman with the runtime under test, from the scratch dir.
+# p ARGS...: podman with the runtime under test ($P_RUNTIME if a test sets
+# it, e.g. a wrapper), from the scratch dir.
 # (The runtime keeps its default --root: podman 4.3 does not pass
 # --runtime-flag to the cleanup process that conmon starts, and no
 # static_dir either: the cleanup process derives it from --root.)
 p() {
-	(cd "$PD/work" && timeout -k 5 180 podman --runtime "$RUNTIME" \
+	(cd "$PD/work" && timeout -k 5 180 podman --runtime "${P_RUNTIME:-$RUNTIME}" \
 		--cgroup-manager cgroupfs --events-backend file "$@")
 }
 # rtstate CID: the runtime's own view of a podman container
@@ -247,6 +249,93 @@ test_ulimits() {
 	OUT=$(prun --rm --name "$(new_id)" --ulimit nofile=512:1000 --ulimit "nproc=$NPROC:$NPROC" "$E2E_IMAGE" sh -c 'ulimit -n; ulimit -Hn')
 	assert_eq "$OUT" "512
 1000"
+}
+
+# ---------------------------------------------------------------- extension cache
+
+# epod_setup: the cache wrapper (ece_setup) becomes the runtime of the test
+epod_setup() {
+	ece_setup
+	P_RUNTIME=$ECE_RT
+}
+
+# epod_annotations: ece_annotations, each value quoted for podman, whose
+# --annotation is a comma-separated list (CSV): a JSON array unquoted would
+# be split at its commas.
+epod_annotations() {
+	local i
+	ece_annotations
+	for ((i = 1; i < ${#ECE_ANN[@]}; i += 2)); do
+		ECE_ANN[i]="\"${ECE_ANN[i]//\"/\"\"}\""
+	done
+}
+
+# epod ARGS...: `podman run` with the bootstrap counter dir at /count
+epod() { prun -v "$ECE_COUNT:/count" "$@"; }
+
+test_extcache_cold_then_warm() {
+	epod_setup
+	epod_annotations
+	local id cold
+	cold=$(new_id)
+	OUT=$(epod --name "$cold" "${ECE_ANN[@]}" "$E2E_IMAGE" cat /opt/ext.txt)
+	assert_eq "$(ece_runs)" 1 "cold run: bootstrap runs"
+	assert_contains "$OUT" built "cold run output"
+	# the bootstrap's stdout is in the container's log, before the app's
+	assert_eq "$(p logs "$cold" 2>/dev/null)" "bootstrap-output
+built" "cold container's log"
+	OUT=$(inspect "$cold" '{{index .Config.Annotations "run.jitrun.bootstrap"}}')
+	assert_eq "$OUT" "$ECE_BOOTSTRAP" "the annotation reached podman intact"
+	p rm "$cold" >/dev/null
+	OUT=$(epod --rm --name "$(new_id)" "${ECE_ANN[@]}" "$E2E_IMAGE" cat /opt/ext.txt)
+	assert_eq "$OUT" built "warm run output"
+	assert_eq "$(ece_runs)" 1 "warm run: the bootstrap ran again"
+	# a running container holds the layer and sees it from exec too
+	id=$(new_id)
+	epod -d --name "$id" "${ECE_ANN[@]}" "$E2E_IMAGE" sleep 1000 >/dev/null
+	OUT=$(p exec "$id" cat /opt/ext.txt)
+	assert_eq "$OUT" built "exec in a warm container"
+	assert_jq "$(ece_list)" '.[0].inUse' true
+	assert_eq "$(ece_runs)" 1
+	p rm -f -t 0 "$id" >/dev/null
+	ece_assert_one_idle_entry
+}
+
+test_extcache_no_annotation_no_cache() {
+	epod_setup
+	OUT=$(epod --rm --name "$(new_id)" --annotation run.jitrun.app=demo-e2e "$E2E_IMAGE" sh -c 'ls /opt 2>&1; echo plain')
+	assert_contains "$OUT" plain
+	assert_not_contains "$OUT" ext.txt
+	assert_file_absent "$ECE_CACHE" "a container without a bootstrap touched the cache"
+}
+
+test_extcache_new_version_bootstraps() {
+	epod_setup
+	epod_annotations
+	epod --rm --name "$(new_id)" "${ECE_ANN[@]}" "$E2E_IMAGE" true >/dev/null
+	ECE_VERSION=1.0.1
+	epod_annotations
+	OUT=$(epod --rm --name "$(new_id)" "${ECE_ANN[@]}" "$E2E_IMAGE" cat /opt/ext.txt)
+	assert_contains "$OUT" built
+	assert_eq "$(ece_runs)" 2 "a new version must bootstrap"
+	ECE_VERSION=1.0.0
+	epod_annotations
+	OUT=$(epod --rm --name "$(new_id)" "${ECE_ANN[@]}" "$E2E_IMAGE" cat /opt/ext.txt)
+	assert_eq "$OUT" built
+	assert_eq "$(ece_runs)" 2 "the first version's layer was not reused"
+	assert_jq "$(ece_list)" 'map(.version) | sort | join(" ")' "1.0.0 1.0.1"
+	assert_eq "$(ece_mounts)" ""
+}
+
+test_extcache_bootstrap_failure_reaches_podman() {
+	epod_setup
+	ECE_BOOTSTRAP='["/bin/sh","-c","echo run >> /count/n; exit 3"]'
+	epod_annotations
+	expect_fail epod --rm --name "$(new_id)" "${ECE_ANN[@]}" "$E2E_IMAGE" true
+	assert_contains "$ERR" "bootstrap exited with 3"
+	assert_eq "$(ece_runs)" 1
+	assert_jq "$(ece_list)" length 0
+	assert_eq "$(ece_mounts)" ""
 }
 
 test_zz_nothing_left_behind() {
