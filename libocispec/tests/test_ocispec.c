@@ -779,6 +779,40 @@ test_string_map (void **state)
   free (m.values);
 }
 
+/* oci_string_map_free empties a map for reuse; oci_jarray_append_uint keeps
+   the whole uint64 range. */
+static void
+test_map_free_and_uint_array (void **state)
+{
+  (void)state;
+  struct oci_string_map m = { 0 };
+  struct oci_jvalue *a = oci_jarray_new ();
+  int64_t i;
+  oci_string_map_set (&m, "a", "1");
+  oci_string_map_set (&m, "b", "2");
+  oci_string_map_free (&m);
+  assert_int_equal (m.len, 0);
+  assert_null (m.keys);
+  assert_null (m.values);
+  oci_string_map_set (&m, "c", "3");
+  assert_string_equal (oci_string_map_get (&m, "c"), "3");
+  assert_null (oci_string_map_get (&m, "a"));
+  oci_string_map_free (&m);
+  oci_string_map_free (&m); /* twice is harmless */
+
+  oci_jarray_append_uint (a, 0);
+  oci_jarray_append_uint (a, 42);
+  oci_jarray_append_uint (a, UINT64_MAX);
+  oci_jarray_append_uint (NULL, 1); /* ignored */
+  assert_int_equal (oci_jarray_len (a), 3);
+  assert_true (oci_jvalue_int (oci_jarray_get (a, 1), &i));
+  assert_int_equal (i, 42);
+  char *json = oci_jvalue_to_json (a, false);
+  assert_string_equal (json, "[0,42,18446744073709551615]");
+  free (json);
+  oci_jvalue_free (a);
+}
+
 static void
 test_small_documents (void **state)
 {
@@ -1033,15 +1067,25 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_full_config),      cmocka_unit_test (test_round_trip),
-    cmocka_unit_test (test_empty_and_absent), cmocka_unit_test (test_type_errors),
-    cmocka_unit_test (test_range_errors),     cmocka_unit_test (test_invalid_json),
-    cmocka_unit_test (test_duplicate_keys),   cmocka_unit_test (test_parse_file),
-    cmocka_unit_test (test_big_config_fast),  cmocka_unit_test (test_process),
-    cmocka_unit_test (test_resources),        cmocka_unit_test (test_state),
-    cmocka_unit_test (test_features),         cmocka_unit_test (test_string_map),
-    cmocka_unit_test (test_small_documents),  cmocka_unit_test (test_jvalue),
-    cmocka_unit_test (test_image_manifest),   cmocka_unit_test (test_image_index),
+    cmocka_unit_test (test_full_config),
+    cmocka_unit_test (test_round_trip),
+    cmocka_unit_test (test_empty_and_absent),
+    cmocka_unit_test (test_type_errors),
+    cmocka_unit_test (test_range_errors),
+    cmocka_unit_test (test_invalid_json),
+    cmocka_unit_test (test_duplicate_keys),
+    cmocka_unit_test (test_parse_file),
+    cmocka_unit_test (test_big_config_fast),
+    cmocka_unit_test (test_process),
+    cmocka_unit_test (test_resources),
+    cmocka_unit_test (test_state),
+    cmocka_unit_test (test_features),
+    cmocka_unit_test (test_string_map),
+    cmocka_unit_test (test_map_free_and_uint_array),
+    cmocka_unit_test (test_small_documents),
+    cmocka_unit_test (test_jvalue),
+    cmocka_unit_test (test_image_manifest),
+    cmocka_unit_test (test_image_index),
     cmocka_unit_test (test_image_config),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

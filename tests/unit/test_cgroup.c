@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -330,6 +332,73 @@ test_keyed_and_hugepage (void **state)
   assert_null (jr_cgroup_hugepage_dir_to_size ("hugepages-x"));
 }
 
+static void
+write_fixture (const char *dir, const char *file, const char *text)
+{
+  char *path = xasprintf ("%s/%s", dir, file);
+  FILE *f = fopen (path, "w");
+  assert_non_null (f);
+  fputs (text, f);
+  fclose (f);
+  free (path);
+}
+
+/* The stats readers over fixture files: numbers, "max", keyed files,
+   numeric arrays (all or nothing), and missing files as 0 / empty. */
+static void
+test_stat_helpers (void **state)
+{
+  (void)state;
+  char dir[] = "/tmp/test_cgroup_statXXXXXX";
+  assert_non_null (mkdtemp (dir));
+  write_fixture (dir, "pids.current", "3\n");
+  write_fixture (dir, "pids.max", "max\n");
+  write_fixture (dir, "cpuacct.usage_percpu", "10 20 18446744073709551615 \n");
+  write_fixture (dir, "bad_percpu", "10 x 30\n");
+  write_fixture (dir, "cpu.stat", "usage_usec 5\nnr_periods 2\n");
+
+  assert_int_equal (jr_cgroup_stat_u64 (dir, "pids.current"), 3);
+  assert_int_equal (jr_cgroup_stat_u64 (dir, "missing"), 0);
+  assert_int_equal (jr_cgroup_stat_u64 (NULL, "pids.current"), 0);
+  assert_int_equal (jr_cgroup_stat_keyed (dir, "cpu.stat", "nr_periods"), 2);
+  assert_int_equal (jr_cgroup_stat_keyed (dir, "cpu.stat", "absent"), 0);
+
+  struct oci_jvalue *v = jr_cgroup_stat_pids (dir);
+  char *json = oci_jvalue_to_json (v, false);
+  assert_string_equal (json, "{\"current\":3,\"limit\":0}");
+  free (json);
+  oci_jvalue_free (v);
+
+  v = jr_cgroup_stat_u64_array (dir, "cpuacct.usage_percpu");
+  json = oci_jvalue_to_json (v, false);
+  assert_string_equal (json, "[10,20,18446744073709551615]");
+  free (json);
+  oci_jvalue_free (v);
+  v = jr_cgroup_stat_u64_array (dir, "bad_percpu");
+  assert_int_equal (oci_jarray_len (v), 0);
+  oci_jvalue_free (v);
+  v = jr_cgroup_stat_u64_array (NULL, "x");
+  assert_int_equal (oci_jarray_len (v), 0);
+  oci_jvalue_free (v);
+
+  static const struct jr_cgroup_stat_key keys[] = { { "usage_usec", "total", 1000 }, { "nope", "n", 1 } };
+  v = jr_cgroup_stat_keyed_object (dir, "cpu.stat");
+  jr_cgroup_stat_set_keys (v, "usage_usec 5\n", keys, 2);
+  json = oci_jvalue_to_json (v, false);
+  assert_string_equal (json, "{\"usage_usec\":5,\"nr_periods\":2,\"total\":5000}");
+  free (json);
+  oci_jvalue_free (v);
+
+  const char *files[] = { "pids.current", "pids.max", "cpuacct.usage_percpu", "bad_percpu", "cpu.stat" };
+  for (size_t i = 0; i < 5; i++)
+    {
+      char *path = xasprintf ("%s/%s", dir, files[i]);
+      unlink (path);
+      free (path);
+    }
+  rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -339,7 +408,7 @@ main (void)
     cmocka_unit_test (test_shares_to_weight),   cmocka_unit_test (test_swap_to_v2),
     cmocka_unit_test (test_io_max_lines),       cmocka_unit_test (test_parse_mountinfo),
     cmocka_unit_test (test_parse_proc_cgroup),  cmocka_unit_test (test_device_rules),
-    cmocka_unit_test (test_keyed_and_hugepage),
+    cmocka_unit_test (test_keyed_and_hugepage), cmocka_unit_test (test_stat_helpers),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -20,9 +20,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 #include <zlib.h>
 
+#include "key.h"
 #include "libjitrun/log.h"
 #include "libjitrun/utils.h"
 
@@ -143,13 +143,13 @@ jr_layer_limits_default (struct jr_layer_limits *l)
 }
 
 static void
-md_hex (EVP_MD_CTX *md, char out[JR_LAYER_DIGEST_LEN])
+md_hex (struct jr_ec_sha256 *md, char out[JR_LAYER_DIGEST_LEN])
 {
   static const char digits[] = "0123456789abcdef";
-  unsigned char buf[EVP_MAX_MD_SIZE];
-  unsigned int n = 0, i;
+  unsigned char buf[32];
+  unsigned int i;
 
-  EVP_DigestFinal_ex (md, buf, &n);
+  jr_ec_sha256_final (md, buf);
   memcpy (out, "sha256:", 7);
   for (i = 0; i < 32; i++)
     {
@@ -159,40 +159,29 @@ md_hex (EVP_MD_CTX *md, char out[JR_LAYER_DIGEST_LEN])
   out[71] = '\0';
 }
 
-static EVP_MD_CTX *
-md_new (void)
-{
-  EVP_MD_CTX *md = EVP_MD_CTX_new ();
-
-  if (md == NULL || EVP_DigestInit_ex (md, EVP_sha256 (), NULL) != 1)
-    abort ();
-  return md;
-}
-
 int
 jr_layer_file_digest (int fd, char digest[JR_LAYER_DIGEST_LEN], int64_t *size, jr_error_t *err)
 {
-  EVP_MD_CTX *md = md_new ();
+  struct jr_ec_sha256 md;
   cleanup_free char *buf = xmalloc (1 << 16);
   int64_t total = 0;
   off_t off = 0;
   ssize_t n;
 
+  jr_ec_sha256_init (&md);
   while ((n = pread (fd, buf, 1 << 16, off)) != 0)
     {
       if (n < 0)
         {
           if (errno == EINTR)
             continue;
-          EVP_MD_CTX_free (md);
           return jr_error (err, errno, "read blob");
         }
-      EVP_DigestUpdate (md, buf, n);
+      jr_ec_sha256_update (&md, buf, n);
       off += n;
       total += n;
     }
-  md_hex (md, digest);
-  EVP_MD_CTX_free (md);
+  md_hex (&md, digest);
   if (size)
     *size = total;
   return 0;
@@ -212,8 +201,8 @@ struct packer
   struct archive *a;
   struct archive_entry *e;
   int outfd;
-  EVP_MD_CTX *md_tar;
-  EVP_MD_CTX *md_gz;
+  struct jr_ec_sha256 md_tar;
+  struct jr_ec_sha256 md_gz;
   z_stream z;
   unsigned char zbuf[1 << 16];
   int64_t size;
@@ -240,7 +229,7 @@ emit_compressed (struct packer *p, int flush)
       have = sizeof (p->zbuf) - p->z.avail_out;
       if (have > 0)
         {
-          EVP_DigestUpdate (p->md_gz, p->zbuf, have);
+          jr_ec_sha256_update (&p->md_gz, p->zbuf, have);
           if (jr_write_all (p->outfd, p->zbuf, have) < 0)
             {
               p->io_errno = errno;
@@ -262,7 +251,7 @@ pack_write_cb (struct archive *a, void *data, const void *buf, size_t len)
   struct packer *p = data;
 
   (void)a;
-  EVP_DigestUpdate (p->md_tar, buf, len);
+  jr_ec_sha256_update (&p->md_tar, buf, len);
   p->z.next_in = (unsigned char *)buf;
   p->z.avail_in = len;
   if (emit_compressed (p, Z_NO_FLUSH) < 0)
@@ -511,8 +500,8 @@ jr_layer_pack (int upperfd, int outfd, struct jr_layer_blob *out, jr_error_t *er
     return -1;
   p = xmalloc0 (sizeof (*p));
   p->outfd = outfd;
-  p->md_tar = md_new ();
-  p->md_gz = md_new ();
+  jr_ec_sha256_init (&p->md_tar);
+  jr_ec_sha256_init (&p->md_gz);
   /* windowBits 15 + 16: gzip wrapper, header with mtime 0 */
   if (L.deflateInit2_ (&p->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, (int)sizeof (p->z))
       != Z_OK)
@@ -541,8 +530,8 @@ jr_layer_pack (int upperfd, int outfd, struct jr_layer_blob *out, jr_error_t *er
       jr_error (err, p->io_errno, "write layer blob");
       goto out;
     }
-  md_hex (p->md_tar, out->diff_id);
-  md_hex (p->md_gz, out->digest);
+  md_hex (&p->md_tar, out->diff_id);
+  md_hex (&p->md_gz, out->digest);
   out->size = p->size;
   out->entries = p->entries;
   ret = 0;
@@ -551,8 +540,6 @@ out:
   L.archive_write_free (p->a);
   L.archive_entry_free (p->e);
   L.deflateEnd (&p->z);
-  EVP_MD_CTX_free (p->md_tar);
-  EVP_MD_CTX_free (p->md_gz);
   for (i = 0; i < p->n_links; i++)
     free (p->links[i].path);
   free (p->links);

@@ -17,8 +17,8 @@
 /* calls go through dlsym'ed pointers: no macro wrappers */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
+#include "key.h"
 #include "libjitrun/log.h"
 #include "libjitrun/utils.h"
 
@@ -236,7 +236,7 @@ struct req
   int64_t body_fd_len;
   int out_fd; /* response body to a file (out_fd >= 0) */
   int64_t out_max;
-  EVP_MD_CTX *out_md;
+  struct jr_ec_sha256 *out_md; /* hash of the response body, or NULL */
   bool short_timeout;
 };
 
@@ -322,7 +322,7 @@ write_cb (char *buf, size_t size, size_t n, void *data)
           return 0;
         }
       if (r->req->out_md)
-        EVP_DigestUpdate (r->req->out_md, buf, len);
+        jr_ec_sha256_update (r->req->out_md, buf, len);
       r->out_bytes += len;
       return len;
     }
@@ -648,7 +648,7 @@ request (struct jr_registry *reg, const struct req *q, struct resp *r, jr_error_
       if (q->out_fd >= 0 && (ftruncate (q->out_fd, 0) < 0 || lseek (q->out_fd, 0, SEEK_SET) < 0))
         return jr_error (err, errno, "reset download file");
       if (q->out_md)
-        EVP_DigestInit_ex (q->out_md, EVP_sha256 (), NULL);
+        jr_ec_sha256_init (q->out_md);
       return perform (reg, q, r, err);
     }
   return 0;
@@ -791,26 +791,23 @@ jr_registry_blob_fetch (struct jr_registry *reg, const char *digest, int64_t max
   struct req q = { .method = "GET", .url = url, .body_fd = -1, .out_fd = fd, .out_max = max_size };
   char got[72];
   struct resp r;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int mdlen = 0, i;
+  struct jr_ec_sha256 md_ctx;
+  unsigned char md[32];
+  unsigned int i;
   int ret = 0;
 
   if (!jr_registry_digest_valid (digest))
     return jr_error (err, 0, "invalid blob digest `%s`", digest);
-  q.out_md = EVP_MD_CTX_new ();
-  if (q.out_md == NULL || EVP_DigestInit_ex (q.out_md, EVP_sha256 (), NULL) != 1)
-    abort ();
+  jr_ec_sha256_init (&md_ctx);
+  q.out_md = &md_ctx;
   if (request (reg, &q, &r, err) < 0)
-    {
-      EVP_MD_CTX_free (q.out_md);
-      return -1;
-    }
+    return -1;
   if (r.status != 200)
     {
       ret = jr_error (err, 0, "registry `%s`: GET blob %s: HTTP %ld", reg->host, digest, r.status);
       goto out;
     }
-  EVP_DigestFinal_ex (q.out_md, md, &mdlen);
+  jr_ec_sha256_final (q.out_md, md);
   memcpy (got, "sha256:", 7);
   for (i = 0; i < 32; i++)
     sprintf (got + 7 + 2 * i, "%02x", md[i]);
@@ -823,7 +820,6 @@ jr_registry_blob_fetch (struct jr_registry *reg, const char *digest, int64_t max
   reg->stats.bytes_downloaded += r.out_bytes;
 
 out:
-  EVP_MD_CTX_free (q.out_md);
   resp_clear (&r);
   return ret;
 }

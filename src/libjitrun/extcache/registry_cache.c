@@ -21,8 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "extcache.h"
 #include "key.h"
 #include "layer_tar.h"
@@ -63,13 +61,8 @@ key_valid (const char *k)
 static void
 sha256_hex (const void *buf, size_t len, char out[JR_LAYER_DIGEST_LEN])
 {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0, i;
-
-  EVP_Digest (buf, len, md, &n, EVP_sha256 (), NULL);
   memcpy (out, "sha256:", 7);
-  for (i = 0; i < 32; i++)
-    sprintf (out + 7 + 2 * i, "%02x", md[i]);
+  jr_ec_sha256_hex (buf, len, out + 7);
 }
 
 static void
