@@ -231,12 +231,12 @@ struct create_ctx
   struct jr_state state;
   struct jr_ns_plan ns;
   struct jr_cgroup *cgroup;
-  int fifo_fd;        /* exec.fifo, O_RDWR: `start` writes, the init reads */
-  int status_fd;      /* exec.status, O_RDWR: the init's verdict for `start` */
-  int console_fd;     /* connected --console-socket, or our end of a pair, -1 */
-  int sync_fd;        /* the children's end of the sync socket */
+  int fifo_fd;                          /* exec.fifo, O_RDWR: `start` writes, the init reads */
+  int status_fd;                        /* exec.status, O_RDWR: the init's verdict for `start` */
+  int console_fd;                       /* connected --console-socket, or our end of a pair, -1 */
+  int sync_fd;                          /* the children's end of the sync socket */
   struct jr_extcache_session *extcache; /* NULL when the container does not use the cache */
-  char *state_json;   /* "creating" state, sent to the init for its hooks */
+  char *state_json;                     /* "creating" state, sent to the init for its hooks */
 };
 
 static bool

@@ -17,7 +17,7 @@ struct jr_global
   const char *log_format; /* text | json */
   bool debug;
   bool systemd_cgroup;
-  const char *rootless;  /* true | false | auto */
+  const char *rootless;            /* true | false | auto */
   const char *cache_dir;           /* --cache-dir (extension cache) */
   const char *registry;            /* --registry: the cache's registry repository */
   const char *insecure_registries; /* --insecure-registry: hosts reached over plain http */

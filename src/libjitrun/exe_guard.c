@@ -39,12 +39,12 @@ loadable_size (int fd, off_t file_size, Elf64_Ehdr *ehdr)
   if (pread (fd, ehdr, sizeof (*ehdr), 0) != sizeof (*ehdr) || memcmp (ehdr->e_ident, ELFMAG, SELFMAG) != 0
       || ehdr->e_ident[EI_CLASS] != ELFCLASS64 || ehdr->e_phentsize != sizeof (ph))
     return 0;
-  end = ehdr->e_phoff + (off_t) ehdr->e_phnum * sizeof (ph);
+  end = ehdr->e_phoff + (off_t)ehdr->e_phnum * sizeof (ph);
   for (int i = 0; i < ehdr->e_phnum; i++)
     {
-      if (pread (fd, &ph, sizeof (ph), ehdr->e_phoff + (off_t) i * sizeof (ph)) != sizeof (ph))
+      if (pread (fd, &ph, sizeof (ph), ehdr->e_phoff + (off_t)i * sizeof (ph)) != sizeof (ph))
         return 0;
-      if ((off_t) (ph.p_offset + ph.p_filesz) > end)
+      if ((off_t)(ph.p_offset + ph.p_filesz) > end)
         end = ph.p_offset + ph.p_filesz;
     }
   return end < file_size ? end : 0;

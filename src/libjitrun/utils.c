@@ -458,6 +458,46 @@ jr_rm_rf_at (int dirfd, const char *name, jr_error_t *err)
   return 0;
 }
 
+static int
+cmp_strp (const void *a, const void *b)
+{
+  return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+int
+jr_list_dir_sorted (int dfd, char ***names, size_t *n, jr_error_t *err)
+{
+  int fd = openat (dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  size_t len = 0;
+  char **v;
+
+  if (fd < 0)
+    return jr_error (err, errno, "open directory");
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      int saved = errno;
+      close (fd);
+      return jr_error (err, saved, "open directory");
+    }
+  v = xmalloc (sizeof (*v));
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      v = xrealloc (v, (len + 2) * sizeof (*v));
+      v[len++] = xstrdup (de->d_name);
+    }
+  v[len] = NULL;
+  qsort (v, len, sizeof (*v), cmp_strp);
+  *names = v;
+  if (n)
+    *n = len;
+  return 0;
+}
+
 const char *
 jr_proc_fd_path (int fd, char buf[JR_PROC_FD_PATH_MAX])
 {

@@ -74,6 +74,9 @@ int jr_write_file_atomic_at (int dirfd, const char *name, const void *buf, size_
 int jr_mkdir_p_at (int dirfd, const char *path, mode_t mode, jr_error_t *err);
 /* rm -rf below dirfd/name without following symlinks. Missing = success. */
 int jr_rm_rf_at (int dirfd, const char *name, jr_error_t *err);
+/* The names in directory dfd (without . and ..), sorted bytewise: a
+   NULL-terminated vector (never NULL) and its length in *n (may be NULL). */
+int jr_list_dir_sorted (int dfd, char ***names, size_t *n, jr_error_t *err);
 /* Write all of buf to fd, retrying on EINTR/short writes. */
 int jr_write_all (int fd, const void *buf, size_t len);
 ssize_t jr_read_all (int fd, void *buf, size_t len);

@@ -638,8 +638,8 @@ struct jr_extcache_session
 };
 
 int
-jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec, const char *rootfs,
-                          struct jr_extcache_session **session, jr_error_t *err)
+jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec,
+                          const char *rootfs, struct jr_extcache_session **session, jr_error_t *err)
 {
   struct jr_extcache_session *s;
 

@@ -314,46 +314,6 @@ xattr_is (int fd, const char *const names[2], const char *value)
 static const char *const opaque_xattrs[2] = { "trusted.overlay.opaque", "user.overlay.opaque" };
 static const char *const whiteout_xattrs[2] = { "trusted.overlay.whiteout", "user.overlay.whiteout" };
 
-static int
-cmp_names (const void *a, const void *b)
-{
-  return strcmp (*(char *const *)a, *(char *const *)b);
-}
-
-static int
-list_sorted (int dfd, char ***out, jr_error_t *err)
-{
-  int fd = dup (dfd);
-  DIR *d;
-  struct dirent *de;
-  char **v = NULL;
-  size_t n = 0;
-
-  if (fd < 0)
-    return jr_error (err, errno, "dup");
-  d = fdopendir (fd);
-  if (d == NULL)
-    {
-      close (fd);
-      return jr_error (err, errno, "fdopendir");
-    }
-  rewinddir (d);
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      v = xrealloc (v, (n + 2) * sizeof (*v));
-      v[n++] = xstrdup (de->d_name);
-      v[n] = NULL;
-    }
-  closedir (d);
-  if (v == NULL)
-    v = xmalloc0 (sizeof (*v));
-  qsort (v, n, sizeof (*v), cmp_names);
-  *out = v;
-  return 0;
-}
-
 static int pack_dir (struct packer *p, int dfd, const char *prefix, jr_error_t *err);
 
 static int
@@ -481,7 +441,7 @@ pack_dir (struct packer *p, int dfd, const char *prefix, jr_error_t *err)
   cleanup_strv char **names = NULL;
   size_t i;
 
-  if (list_sorted (dfd, &names, err) < 0)
+  if (jr_list_dir_sorted (dfd, &names, NULL, err) < 0)
     return jr_error_wrap (err, "list `%s` in the layer", *prefix ? prefix : "/");
   for (i = 0; names[i]; i++)
     if (pack_entry (p, dfd, prefix, names[i], err) < 0)

@@ -22,7 +22,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-
 #include "key.h"
 #include "libjitrun/log.h"
 #include "libjitrun/utils.h"
@@ -43,46 +42,6 @@ struct walk
   int64_t files;
   char buf[1 << 16];
 };
-
-static int
-cmp_str (const void *a, const void *b)
-{
-  return strcmp (*(char *const *)a, *(char *const *)b);
-}
-
-static int
-sorted_names (int dfd, char ***names, size_t *n, jr_error_t *err)
-{
-  DIR *d;
-  struct dirent *de;
-  char **v = NULL;
-  size_t len = 0;
-  int fd = dup (dfd);
-
-  if (fd < 0)
-    return jr_error (err, errno, "dup");
-  d = fdopendir (fd);
-  if (d == NULL)
-    {
-      close (fd);
-      return jr_error (err, errno, "fdopendir");
-    }
-  rewinddir (d);
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      v = xrealloc (v, (len + 2) * sizeof (*v));
-      v[len++] = xstrdup (de->d_name);
-      v[len] = NULL;
-    }
-  closedir (d);
-  if (len > 0)
-    qsort (v, len, sizeof (*v), cmp_str);
-  *names = v;
-  *n = len;
-  return 0;
-}
 
 static void
 md_add (struct walk *w, const void *p, size_t n)
@@ -220,7 +179,7 @@ walk_dir (struct walk *w, int dfd, const char *prefix, jr_error_t *err)
   size_t n = 0, i;
   int ret = 0;
 
-  if (sorted_names (dfd, &names, &n, err) < 0)
+  if (jr_list_dir_sorted (dfd, &names, &n, err) < 0)
     return jr_error_wrap (err, "list `%s` in the layer", *prefix ? prefix : "/");
   for (i = 0; i < n && ret == 0; i++)
     ret = walk_entry (w, dfd, prefix, names[i], err);
