@@ -228,6 +228,8 @@ struct create_ctx
   struct oci_spec *spec;
   char *bundle;
   char *rootfs;
+  char *config_json; /* the bundle's config.json as read, saved in the state dir */
+  size_t config_len;
   struct jr_state state;
   struct jr_ns_plan ns;
   struct jr_cgroup *cgroup;
@@ -582,18 +584,16 @@ load_bundle (struct create_ctx *c, jr_error_t *err)
 {
   const char *bundle = c->opts->bundle && *c->opts->bundle ? c->opts->bundle : ".";
   cleanup_free char *config = NULL;
-  cleanup_free char *json = NULL;
   cleanup_free char *errmsg = NULL;
   char buf[PATH_MAX];
-  size_t len;
 
   if (realpath (bundle, buf) == NULL)
     return jr_error (err, errno, "bundle `%s`", bundle);
   c->bundle = xstrdup (buf);
   config = xasprintf ("%s/config.json", c->bundle);
-  if (jr_read_file_at (AT_FDCWD, config, &json, &len, err) < 0)
+  if (jr_read_file_at (AT_FDCWD, config, &c->config_json, &c->config_len, err) < 0)
     return -1;
-  c->spec = oci_spec_parse (json, len, "config.json", &errmsg);
+  c->spec = oci_spec_parse (c->config_json, c->config_len, "config.json", &errmsg);
   if (c->spec == NULL)
     return jr_error (err, 0, "%s", errmsg);
   if (c->spec->process == NULL)
@@ -626,6 +626,7 @@ create_ctx_clear (struct create_ctx *c)
   oci_spec_free (c->spec);
   free (c->bundle);
   free (c->rootfs);
+  free (c->config_json);
   free (c->state.cgroup_path);
   free (c->state.created);
   free (c->state.owner);
@@ -693,7 +694,7 @@ resources_with_default_devices (const struct oci_spec *spec, struct oci_device_c
    in the foreground, the container's end of our terminal pair. */
 static int
 do_create (const struct jr_global *g, const char *id, const struct jr_create_opts *o, int console_fd,
-           pid_t *init_pid, jr_error_t *err)
+           pid_t *init_pid, bool *terminal, jr_error_t *err)
 {
   struct create_ctx c = {
     .g = g,
@@ -743,17 +744,10 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
     goto out;
   dir_created = true;
 
-  {
-    /* The config as it was at create: exec builds its process from it,
-       start/delete run the hooks it names. */
-    cleanup_free char *json = oci_spec_to_json (c.spec);
-    if (json == NULL || jr_write_file_at (dirfd, "config.json", json, strlen (json), 0600, err) < 0)
-      {
-        if (json == NULL)
-          jr_error (err, ENOMEM, "serialize config.json");
-        goto out;
-      }
-  }
+  /* The config as it was at create: exec builds its process from it,
+     start/delete run the hooks it names. */
+  if (jr_write_file_at (dirfd, "config.json", c.config_json, c.config_len, 0600, err) < 0)
+    goto out;
   if (mkfifoat (dirfd, "exec.fifo", 0600) < 0)
     {
       jr_error (err, errno, "create exec.fifo");
@@ -825,6 +819,7 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       goto out;
     }
   *init_pid = c.state.pid;
+  *terminal = c.spec->process->terminal;
   ret = 0;
 
 out:
@@ -867,8 +862,9 @@ jr_container_create (const struct jr_global *g, const char *id, const struct jr_
                      jr_error_t *err)
 {
   pid_t pid;
+  bool terminal;
 
-  return do_create (g, id, o, -1, &pid, err);
+  return do_create (g, id, o, -1, &pid, &terminal, err);
 }
 
 /* ---- start / run -------------------------------------------------------- */
@@ -987,14 +983,14 @@ jr_container_run (const struct jr_global *g, const char *id, const struct jr_cre
   int term_theirs = -1;
   struct jr_state *st = NULL;
   pid_t pid, proxy = -1;
+  bool terminal = false;
   int ret;
 
   *exit_code = 0;
   if (!o->detach && o->console_socket == NULL)
     {
-      /* We may need to hold the terminal ourselves; create the pair only if
-         asked for, which we learn from the config: peek cheaply by letting
-         do_create connect to it only when process.terminal is set. */
+      /* If process.terminal is set, the init sends its pty master on this
+         pair and we hold the terminal ourselves. */
       int fds[2];
       if (jr_terminal_socketpair (fds, err) < 0)
         return -1;
@@ -1004,25 +1000,15 @@ jr_container_run (const struct jr_global *g, const char *id, const struct jr_cre
   /* Be the reaper of the container's orphans while we wait for it. */
   if (!o->detach)
     prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  ret = do_create (g, id, o, term_theirs, &pid, err);
+  ret = do_create (g, id, o, term_theirs, &pid, &terminal, err);
   if (term_theirs >= 0)
     close (term_theirs);
   if (ret < 0)
     return -1;
   if (jr_container_load (g, id, &rootfd, &st, err) < 0)
     return -1;
-  if (term_ours >= 0)
-    {
-      /* Only when the container really has a terminal will a master arrive. */
-      struct oci_spec *spec = NULL;
-      if (jr_container_load_spec (rootfd, id, &spec, err) == 0 && spec->process && spec->process->terminal
-          && jr_start_terminal_proxy (term_ours, &proxy, err) < 0)
-        {
-          oci_spec_free (spec);
-          goto fail;
-        }
-      oci_spec_free (spec);
-    }
+  if (term_ours >= 0 && terminal && jr_start_terminal_proxy (term_ours, &proxy, err) < 0)
+    goto fail;
   if (start_loaded (rootfd, st, err) < 0)
     goto fail;
   jr_state_free (st);
