@@ -730,7 +730,7 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
     }
   if (c.spec->linux_ && c.spec->linux_->intel_rdt)
     {
-      jr_error (err, ENOTSUP, "linux.intelRdt: Intel RDT (resctrl) is not supported by jitrun");
+      jr_error (err, 0, "linux.intelRdt: Intel RDT (resctrl) is not supported by jitrun");
       goto out;
     }
   if (jr_ns_plan_from_spec (c.spec, &c.ns, err) < 0 || jr_sysctl_validate (c.spec, err) < 0)
