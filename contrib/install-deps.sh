@@ -46,5 +46,6 @@ cleanup() { [ "$made_policy" = 1 ] && $SUDO rm -f "$policy"; return 0; }
 trap cleanup EXIT
 
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# with recommends: the e2e tests were validated against podman as Debian installs it by default
+$SUDO apt-get install -y -q "${missing[@]}"
 echo "install-deps: done"
