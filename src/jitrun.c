@@ -10,10 +10,9 @@
 
 #include "cli.h"
 #include "libjitrun/exe_guard.h"
+#include "libjitrun/extcache/extcache.h"
 #include "libjitrun/log.h"
 #include "libjitrun/state.h"
-
-#define DEFAULT_CACHE_DIR "/var/lib/jitrun/cache"
 
 static int cmd_help (const struct jr_global *g, int argc, char **argv, jr_error_t *err);
 
@@ -73,7 +72,7 @@ print_usage (FILE *out)
          "   --systemd-cgroup    cgroupsPath is \"slice:prefix:name\" (systemd style)\n"
          "   --rootless VALUE    ignore cgroup permission errors: true, false or auto (default: auto)\n"
          "   --cache-dir DIR     extension cache directory (default: $JITRUN_CACHE_DIR or\n"
-         "                       \"" DEFAULT_CACHE_DIR "\")\n"
+         "                       \"" JR_EXTCACHE_DEFAULT_DIR "\")\n"
          "   --registry REPO     registry repository sharing the extension cache\n"
          "                       (default: $JITRUN_REGISTRY; annotation run.jitrun.registry wins)\n"
          "   --insecure-registry HOSTS  registries (host[:port], comma separated) reached over http\n"
@@ -236,12 +235,6 @@ main (int argc, char **argv)
     goto fail;
   if (done)
     return fflush (stdout) == 0 ? 0 : 1;
-
-  if (g.cache_dir == NULL)
-    {
-      const char *env = getenv ("JITRUN_CACHE_DIR");
-      g.cache_dir = env != NULL && *env != '\0' ? env : DEFAULT_CACHE_DIR;
-    }
 
   if (jr_log_init (g.log, g.log_format, g.debug, &err) < 0)
     goto fail;

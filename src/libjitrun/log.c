@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "oci_spec.h"
+#include "utils.h"
 
 static int log_fd = -1; /* -1: stderr, text */
 static bool log_json;
@@ -67,26 +68,13 @@ level_name (enum jr_log_level level)
 }
 
 static void
-format_time (char *buf, size_t len)
-{
-  struct timespec ts;
-  struct tm tm;
-  size_t n;
-
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  n = strftime (buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
-static void
 write_record (int fd, enum jr_log_level level, const char *msg)
 {
   char timebuf[64];
   char *line = NULL;
   int len;
 
-  format_time (timebuf, sizeof (timebuf));
+  jr_rfc3339_now_buf (timebuf, sizeof (timebuf));
   if (log_json)
     {
       char *json = oci_json_log_record (level_name (level), msg, timebuf);

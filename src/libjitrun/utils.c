@@ -652,18 +652,25 @@ jr_wait_exit_code (pid_t pid, int *exit_code, jr_error_t *err)
 
 /* ---- time --------------------------------------------------------------- */
 
-char *
-jr_rfc3339_now (void)
+void
+jr_rfc3339_now_buf (char *buf, size_t len)
 {
   struct timespec ts;
   struct tm tm;
-  char buf[64];
   size_t n;
 
   clock_gettime (CLOCK_REALTIME, &ts);
   gmtime_r (&ts.tv_sec, &tm);
-  n = strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf (buf + n, sizeof (buf) - n, ".%09ldZ", ts.tv_nsec);
+  n = strftime (buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+char *
+jr_rfc3339_now (void)
+{
+  char buf[64];
+
+  jr_rfc3339_now_buf (buf, sizeof (buf));
   return xstrdup (buf);
 }
 

@@ -107,6 +107,8 @@ int jr_wait_status_to_exit_code (int status);
 /* ---- time --------------------------------------------------------------- */
 /* RFC3339 with nanoseconds, UTC ("2026-11-23T10:00:00.123456789Z"). */
 char *jr_rfc3339_now (void);
+/* The same into buf (at least 40 bytes). */
+void jr_rfc3339_now_buf (char *buf, size_t len);
 int64_t jr_now_ns (void); /* CLOCK_MONOTONIC */
 
 #endif
