@@ -6,7 +6,7 @@
 
 # suite_setup: start the daemon, import the image
 suite_setup() {
-	need_cmds containerd ctr containerd-shim-runc-v2 umoci skopeo script || return 1
+	need_cmds containerd ctr containerd-shim-runc-v2 umoci skopeo || return 1
 	CD=$T_TMP/containerd
 	NS=jt$$
 	SOCK=$CD/containerd.sock
@@ -192,7 +192,17 @@ test_sigkill_and_delete() {
 test_tty() {
 	local id
 	id=$(new_id)
-	OUT=$(script -qec "timeout 60 ctr -a $SOCK -n $NS run --runc-binary $RUNTIME --runc-root $RUNC_ROOT --rm -t $E2E_IMAGE $id sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo in-tty'" /dev/null </dev/null | tr -d '\r')
+	# ctr -t needs a controlling terminal: inpty.py gives it one and, unlike
+	# script(1), never types an EOF into it
+	OUT=$("$PYTHON" "$TESTS_DIR/helpers/inpty.py" 60 ctr -a "$SOCK" -n "$NS" run --runc-binary "$RUNTIME" \
+		--runc-root "$RUNC_ROOT" --rm -t "$E2E_IMAGE" "$id" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo in-tty' \
+		</dev/null | tr -d '\r') || true
+	if [[ $OUT != *in-tty* ]]; then
+		echo "--- diagnostics: tasks, runtime state, processes"
+		c task ls || true
+		"$RUNTIME" --root "$RUNC_ROOT/$NS" list || true
+		ps -eo pid,ppid,pgid,stat,wchan:20,args | grep -E "containerd-shim|jitrun|ctr |$id" | grep -v grep || true
+	fi
 	assert_match "$OUT" '/dev/pts/[0-9]+'
 	assert_contains "$OUT" in-tty
 }
