@@ -65,6 +65,34 @@ kill9_container() {
 	find /sys/fs/cgroup -depth -maxdepth 8 -type d -name "$id" -exec rmdir {} + 2>/dev/null || true
 }
 
+trash_left() { find "$T_DIR/cache/trash" -mindepth 1 -maxdepth 1 | wc -l; }
+trash_empty() { [ "$(trash_left)" = 0 ]; }
+
+test_delete_moves_container_dirs_to_trash_emptied_in_batches() {
+	jitrun_only
+	ec_bundle
+	ec_run >/dev/null
+	local before
+	before=$(trash_left)
+	# one delete: a rename into trash/, no removal on delete's path
+	ec_run >/dev/null
+	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0
+	assert_eq "$(trash_left)" $((before + 1)) "delete did not move the container's dirs into trash"
+	assert_match "$(ls "$T_DIR/cache/trash")" 'c-.*[.][0-9a-f]{16}'
+	# the 8th dir in trash starts the background emptier (before: none)
+	for i in $(seq $((7 - $(trash_left)))); do ec_run >/dev/null; done
+	assert_eq "$(trash_left)" 7
+	ec_run >/dev/null
+	wait_for -t 20 trash_empty
+	# and the CLI empties it on demand
+	ec_run >/dev/null
+	assert_eq "$(trash_left)" 1
+	expect_ok "$RUNTIME" cache empty-trash
+	assert_eq "$(trash_left)" 0
+	expect_fail "$RUNTIME" cache empty-trash extra
+	assert_contains "$ERR" "unexpected argument"
+}
+
 test_no_annotation_no_cache() {
 	jitrun_only
 	ec_bundle 'del(.annotations)'

@@ -140,6 +140,76 @@ jr_ec_container_dir_remove (int cachefd, const char *id, jr_error_t *err)
   return jr_rm_rf_at (cachefd, path, err);
 }
 
+static char *
+trash_name (const char *prefix)
+{
+  uint64_t rnd = 0;
+
+  if (getrandom (&rnd, sizeof (rnd), GRND_NONBLOCK) != sizeof (rnd))
+    rnd = (uint64_t)jr_now_ns () ^ ((uint64_t)getpid () << 32);
+  return xasprintf ("trash/%s.%016llx", prefix, (unsigned long long)rnd);
+}
+
+int
+jr_ec_container_dir_trash (int cachefd, const char *id, jr_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("containers/%s", id);
+  cleanup_free char *prefix = xasprintf ("c-%s", id);
+  cleanup_free char *dst = NULL;
+
+  if (!safe_name (id))
+    return jr_error (err, EINVAL, "invalid container id `%s`", id);
+  dst = trash_name (prefix);
+  if (renameat (cachefd, path, cachefd, dst) == 0)
+    return 1;
+  if (errno == ENOENT && faccessat (cachefd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    return 0;
+  /* no trash dir (a cache made by an older jitrun) or another file
+     system: remove in place */
+  return jr_rm_rf_at (cachefd, path, err) < 0 ? -1 : 0;
+}
+
+int
+jr_ec_trash_empty (int cachefd, jr_error_t *err)
+{
+  cleanup_close int trashfd = openat (cachefd, "trash", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  int r;
+
+  if (trashfd < 0)
+    return errno == ENOENT ? 0 : jr_error (err, errno, "open cache trash dir");
+  /* one emptier at a time; a waiting one rescans after the holder, so an
+     entry renamed in while the holder finishes is not forgotten */
+  do
+    r = flock (trashfd, LOCK_EX);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return jr_error (err, errno, "lock cache trash dir");
+  for (;;)
+    {
+      cleanup_dir DIR *d = NULL;
+      struct dirent *de;
+      int fd = openat (trashfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      bool found = false;
+
+      if (fd < 0 || (d = fdopendir (fd)) == NULL)
+        {
+          if (fd >= 0)
+            close (fd);
+          return jr_error (err, errno, "read cache trash dir");
+        }
+      while ((de = readdir (d)) != NULL)
+        {
+          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+            continue;
+          found = true;
+          if (jr_rm_rf_at (trashfd, de->d_name, err) < 0)
+            return -1;
+        }
+      if (!found)
+        return 0;
+    }
+}
+
 bool
 jr_ec_store_in_use (int cachefd, const char *key)
 {
@@ -377,7 +447,6 @@ jr_ec_store_remove (int cachefd, const char *key, jr_error_t *err)
   cleanup_free char *src = xasprintf ("layers/%s", key);
   cleanup_free char *dst = NULL;
   cleanup_free char *lockpath = xasprintf ("locks/%s.lock", key);
-  uint64_t rnd = 0;
 
   /* LOCK_EX excludes a create that is about to mount the layer (it holds
      LOCK_SH from its check to its in-use marker) and a bootstrap. */
@@ -388,9 +457,7 @@ jr_ec_store_remove (int cachefd, const char *key, jr_error_t *err)
     return -1;
   if (jr_ec_store_in_use (cachefd, key))
     return jr_error (err, 0, "cache entry `%s` is in use by a container", key);
-  if (getrandom (&rnd, sizeof (rnd), 0) != sizeof (rnd))
-    rnd = (uint64_t)jr_now_ns ();
-  dst = xasprintf ("trash/%s.%016llx", key, (unsigned long long)rnd);
+  dst = trash_name (key);
   /* rename first: from here the entry is gone for everyone, even if the
      rm below is interrupted (the trash is emptied by the next gc) */
   if (renameat (cachefd, src, cachefd, dst) < 0)

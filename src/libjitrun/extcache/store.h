@@ -7,7 +7,8 @@
  *   locks/<key>.lock          flock: LOCK_EX to build or remove, LOCK_SH to use
  *   containers/<id>/          upper/ work/ and `layer` (the key it uses: the
  *                             in-use marker gc honours)
- *   trash/                    entries being removed (rename first: atomic)
+ *   trash/                    entries and container dirs being removed (rename
+ *                             first: atomic; emptied in the background)
  * A layers/<key> dir only ever appears by rename of a complete staging dir,
  * so it is complete whenever it exists.
  */
@@ -37,6 +38,11 @@ void jr_ec_store_touch (int cachefd, const char *key);
    (may be NULL: no layer used).  Returns an O_DIRECTORY fd of the dir. */
 int jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_error_t *err);
 int jr_ec_container_dir_remove (int cachefd, const char *id, jr_error_t *err);
+/* Move containers/<id> into trash/ with one rename: 1 if moved, 0 if there
+   was nothing (removed in place if it could not be moved). */
+int jr_ec_container_dir_trash (int cachefd, const char *id, jr_error_t *err);
+/* Remove everything in trash/ (flock on it: one emptier at a time). */
+int jr_ec_trash_empty (int cachefd, jr_error_t *err);
 bool jr_ec_store_in_use (int cachefd, const char *key);
 
 /* staging/<key>.<rand>/{layer,work,mnt} plus `owner` (pid starttime);
