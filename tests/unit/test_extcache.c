@@ -681,6 +681,43 @@ test_staging_clean (void **state)
   rm_tmpdir (dir);
 }
 
+static void
+test_container_dir_trash (void **state)
+{
+  char *dir = make_tmpdir ();
+  cleanup_free char *cache = xasprintf ("%s/cache", dir);
+  cleanup_close int trashfd = -1;
+  int cachefd, cfd;
+  size_t n = 0;
+  char **names = NULL;
+
+  (void)state;
+  cachefd = jr_ec_store_open (cache, NULL);
+  assert_true (cachefd >= 0);
+  cfd = jr_ec_container_dir_create (cachefd, "c1", "k1", NULL);
+  assert_true (cfd >= 0);
+  write_at (cfd, "upper/file", "data");
+  close (cfd);
+  /* one rename: the container's dir is gone, its content in trash/ */
+  assert_int_equal (jr_ec_container_dir_trash (cachefd, "c1", NULL), 1);
+  assert_true (faccessat (cachefd, "containers/c1", F_OK, 0) < 0);
+  trashfd = openat (cachefd, "trash", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true (trashfd >= 0);
+  assert_int_equal (jr_list_dir_sorted (trashfd, &names, &n, NULL), 0);
+  assert_int_equal (n, 1);
+  assert_true (jr_has_prefix (names[0], "c-c1."));
+  jr_strv_free (names);
+  /* nothing to move: 0; a bad id: refused */
+  assert_int_equal (jr_ec_container_dir_trash (cachefd, "c1", NULL), 0);
+  assert_true (jr_ec_container_dir_trash (cachefd, "..", NULL) < 0);
+  assert_int_equal (jr_ec_trash_empty (cachefd, NULL), 0);
+  assert_int_equal (jr_list_dir_sorted (trashfd, &names, &n, NULL), 0);
+  assert_int_equal (n, 0);
+  jr_strv_free (names);
+  close (cachefd);
+  rm_tmpdir (dir);
+}
+
 /* ---- commit / verify ---- */
 
 static void
@@ -783,6 +820,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_key_inputs, setup, teardown),
     cmocka_unit_test (test_store_list_gc),
     cmocka_unit_test (test_staging_clean),
+    cmocka_unit_test (test_container_dir_trash),
     cmocka_unit_test (test_commit_verify),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -173,6 +173,7 @@ int
 jr_ec_trash_empty (int cachefd, jr_error_t *err)
 {
   cleanup_close int trashfd = openat (cachefd, "trash", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  bool failed = false;
   int r;
 
   if (trashfd < 0)
@@ -184,12 +185,14 @@ jr_ec_trash_empty (int cachefd, jr_error_t *err)
   while (r < 0 && errno == EINTR);
   if (r < 0)
     return jr_error (err, errno, "lock cache trash dir");
+  /* rescan until a pass removes nothing: entries may be renamed in
+     meanwhile; one that cannot be removed is skipped, not retried */
   for (;;)
     {
       cleanup_dir DIR *d = NULL;
       struct dirent *de;
       int fd = openat (trashfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      bool found = false;
+      bool removed = false;
 
       if (fd < 0 || (d = fdopendir (fd)) == NULL)
         {
@@ -199,14 +202,23 @@ jr_ec_trash_empty (int cachefd, jr_error_t *err)
         }
       while ((de = readdir (d)) != NULL)
         {
+          jr_error_t e = NULL;
+
           if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
             continue;
-          found = true;
-          if (jr_rm_rf_at (trashfd, de->d_name, err) < 0)
-            return -1;
+          if (jr_rm_rf_at (trashfd, de->d_name, &e) == 0)
+            removed = true;
+          else
+            {
+              failed = true;
+              if (err && *err == NULL)
+                *err = e;
+              else
+                jr_error_free (&e);
+            }
         }
-      if (!found)
-        return 0;
+      if (!removed)
+        return failed ? -1 : 0;
     }
 }
 
