@@ -464,24 +464,34 @@ cmp_strp (const void *a, const void *b)
   return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
-int
-jr_list_dir_sorted (int dfd, char ***names, size_t *n, jr_error_t *err)
+DIR *
+jr_opendir_at (int dfd, const char *path)
 {
-  int fd = openat (dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_dir DIR *d = NULL;
-  struct dirent *de;
-  size_t len = 0;
-  char **v;
+  int fd = openat (dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d;
 
   if (fd < 0)
-    return jr_error (err, errno, "open directory");
+    return NULL;
   d = fdopendir (fd);
   if (d == NULL)
     {
       int saved = errno;
       close (fd);
-      return jr_error (err, saved, "open directory");
+      errno = saved;
     }
+  return d;
+}
+
+int
+jr_list_dir_sorted (int dfd, char ***names, size_t *n, jr_error_t *err)
+{
+  cleanup_dir DIR *d = jr_opendir_at (dfd, ".");
+  struct dirent *de;
+  size_t len = 0;
+  char **v;
+
+  if (d == NULL)
+    return jr_error (err, errno, "open directory");
   v = xmalloc (sizeof (*v));
   while ((de = readdir (d)) != NULL)
     {

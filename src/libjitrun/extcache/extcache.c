@@ -292,19 +292,12 @@ out_cfg:
 static bool
 trash_is_full (int cachefd)
 {
-  int fd = openat (cachefd, "trash", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_dir DIR *d = NULL;
+  cleanup_dir DIR *d = jr_opendir_at (cachefd, "trash");
   struct dirent *de;
   size_t n = 0;
 
-  if (fd < 0)
-    return false;
-  d = fdopendir (fd);
   if (d == NULL)
-    {
-      close (fd);
-      return false;
-    }
+    return false;
   while ((de = readdir (d)) != NULL)
     if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0 && ++n >= TRASH_BATCH)
       return true;
@@ -536,16 +529,11 @@ clean_trash_and_locks (int cachefd)
 {
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
-  int fd;
 
   jr_ec_trash_empty (cachefd, NULL);
-  fd = openat (cachefd, "locks", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || (d = fdopendir (fd)) == NULL)
-    {
-      if (fd >= 0)
-        close (fd);
-      return;
-    }
+  d = jr_opendir_at (cachefd, "locks");
+  if (d == NULL)
+    return;
   /* a lock file without an entry, that nobody holds, is stale */
   while ((de = readdir (d)) != NULL)
     {

@@ -189,17 +189,12 @@ jr_ec_trash_empty (int cachefd, jr_error_t *err)
      meanwhile; one that cannot be removed is skipped, not retried */
   for (;;)
     {
-      cleanup_dir DIR *d = NULL;
+      cleanup_dir DIR *d = jr_opendir_at (trashfd, ".");
       struct dirent *de;
-      int fd = openat (trashfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       bool removed = false;
 
-      if (fd < 0 || (d = fdopendir (fd)) == NULL)
-        {
-          if (fd >= 0)
-            close (fd);
-          return jr_error (err, errno, "read cache trash dir");
-        }
+      if (d == NULL)
+        return jr_error (err, errno, "read cache trash dir");
       while ((de = readdir (d)) != NULL)
         {
           jr_error_t e = NULL;
@@ -225,19 +220,11 @@ jr_ec_trash_empty (int cachefd, jr_error_t *err)
 bool
 jr_ec_store_in_use (int cachefd, const char *key)
 {
-  cleanup_dir DIR *d = NULL;
+  cleanup_dir DIR *d = jr_opendir_at (cachefd, "containers");
   struct dirent *de;
-  int fd;
 
-  fd = openat (cachefd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  d = fdopendir (fd);
   if (d == NULL)
-    {
-      close (fd);
-      return false;
-    }
+    return false;
   while ((de = readdir (d)) != NULL)
     {
       cleanup_free char *path = NULL;
@@ -295,19 +282,11 @@ jr_ec_staging_create (int cachefd, const char *key, char **name, jr_error_t *err
 int
 jr_ec_staging_clean (int cachefd, const char *locked_key, jr_error_t *err)
 {
-  cleanup_dir DIR *d = NULL;
+  cleanup_dir DIR *d = jr_opendir_at (cachefd, "staging");
   struct dirent *de;
-  int fd;
 
-  fd = openat (cachefd, "staging", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : jr_error (err, errno, "open cache staging dir");
-  d = fdopendir (fd);
   if (d == NULL)
-    {
-      close (fd);
-      return jr_error (err, errno, "open cache staging dir");
-    }
+    return errno == ENOENT ? 0 : jr_error (err, errno, "open cache staging dir");
   while ((de = readdir (d)) != NULL)
     {
       cleanup_free char *key = NULL;
@@ -351,19 +330,12 @@ jr_ec_store_list (int cachefd, struct jr_ec_entry **entries, size_t *n, jr_error
   struct jr_ec_entry *v = NULL;
   struct dirent *de;
   size_t len = 0;
-  int fd;
 
   *entries = NULL;
   *n = 0;
-  fd = openat (cachefd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return jr_error (err, errno, "open cache layers dir");
-  d = fdopendir (fd);
+  d = jr_opendir_at (cachefd, "layers");
   if (d == NULL)
-    {
-      close (fd);
-      return jr_error (err, errno, "open cache layers dir");
-    }
+    return jr_error (err, errno, "open cache layers dir");
   while ((de = readdir (d)) != NULL)
     {
       cleanup_free char *path = NULL;
