@@ -30,13 +30,17 @@ def main():
         os._exit(127)
     deadline = time.monotonic() + timeout
     out = sys.stdout.buffer
+
+    def give_up():
+        sys.stderr.write(f"inpty: `{' '.join(argv)}` still running after {timeout:g} s: killed\n")
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        sys.exit(124)
+
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            sys.stderr.write(f"inpty: `{' '.join(argv)}` still running after {timeout:g} s: killed\n")
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            sys.exit(124)
+            give_up()
         ready, _, _ = select.select([master], [], [], min(left, 1.0))
         if not ready:
             continue
@@ -53,9 +57,7 @@ def main():
         if done:
             break
         if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            sys.exit(124)
+            give_up()
         time.sleep(0.05)
     code = os.waitstatus_to_exitcode(status)
     sys.exit(code if code >= 0 else 128 - code)

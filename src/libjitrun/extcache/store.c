@@ -164,8 +164,7 @@ jr_ec_container_dir_trash (int cachefd, const char *id, jr_error_t *err)
     return 1;
   if (errno == ENOENT && faccessat (cachefd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
     return 0;
-  /* no trash dir (a cache made by an older jitrun) or another file
-     system: remove in place */
+  /* no trash dir (a cache made by an older jitrun): remove in place */
   return jr_rm_rf_at (cachefd, path, err) < 0 ? -1 : 0;
 }
 
