@@ -65,6 +65,12 @@ kill9_container() {
 	find /sys/fs/cgroup -depth -maxdepth 8 -type d -name "$id" -exec rmdir {} + 2>/dev/null || true
 }
 
+# all_sealed: every entry's seal (sync + digest, in the background) is done
+all_sealed() { [ "$("$RUNTIME" cache list --format json | jq '[.[] | select(.sealed | not)] | length')" = 0 ]; }
+# sealers: how many `cache seal` of this test's cache run ([c]: not pgrep's own caller)
+sealers() { pgrep -f -- "--cache-dir $T_DIR/cache [c]ache seal" | wc -l; }
+sealers_are() { [ "$(sealers)" = "$1" ]; }
+
 trash_left() { find "$T_DIR/cache/trash" -mindepth 1 -maxdepth 1 | wc -l; }
 trash_empty() { [ "$(trash_left)" = 0 ]; }
 
@@ -108,6 +114,7 @@ test_cold_then_warm() {
 	assert_eq "$(runs)" 1
 	assert_eq "$(ec_run)" installed-v1 "warm run sees the layer"
 	assert_eq "$(runs)" 1 "the bootstrap ran again on a hit"
+	wait_for all_sealed
 	local list
 	list=$("$RUNTIME" cache list --format json)
 	assert_jq "$list" 'length' 1
@@ -126,6 +133,70 @@ test_cold_then_warm() {
 	key=$(printf '%s' "$list" | jq -r '.[0].key')
 	expect_ok "$RUNTIME" cache inspect "${key:0:10}"
 	assert_jq "$OUT" '.key' "$key"
+}
+
+test_commit_is_sealed_in_background() {
+	jitrun_only
+	ec_bundle
+	# the sealer create starts sleeps first: the entry stays unsealed
+	assert_eq "$(JITRUN_TEST_SEAL_DELAY=60 ec_run)" installed-v1
+	local list key
+	list=$("$RUNTIME" cache list --format json)
+	key=$(printf '%s' "$list" | jq -r '.[0].key')
+	assert_jq "$list" '.[0].sealed' false
+	assert_jq "$list" '.[0].digest' null
+	assert_file_contains "$T_DIR/cache/layers/$key/unsealed" "$(cat /proc/sys/kernel/random/boot_id)"
+	wait_for sealers_are 1
+	assert_match "$(pgrep -af -- "--cache-dir $T_DIR/cache [c]ache seal")" "cache seal $key\$"
+	# an unsealed entry from this boot is a hit, and no second sealer starts
+	assert_eq "$(ec_run)" installed-v1
+	assert_eq "$(runs)" 1 "an unsealed entry was not used"
+	assert_eq "$(sealers)" 1
+	# a sealer that dies leaves the entry unsealed; the next create starts another
+	pkill -9 -f -- "--cache-dir $T_DIR/cache [c]ache seal"
+	wait_for sealers_are 0
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].sealed' false
+	assert_eq "$(ec_run)" installed-v1
+	wait_for all_sealed
+	assert_file_absent "$T_DIR/cache/layers/$key/unsealed"
+	list=$("$RUNTIME" cache list --format json)
+	assert_jq "$list" '.[0].digest | startswith("sha256:")' true
+	assert_jq "$list" '.[0].size > 0' true
+	assert_jq "$list" '.[0].fileCount > 0' true
+	assert_eq "$(runs)" 1
+	expect_ok "$RUNTIME" cache verify
+	# by hand: nothing left to seal
+	expect_ok "$RUNTIME" cache seal
+	expect_ok "$RUNTIME" cache seal "${key:0:8}"
+}
+
+# An entry committed in an earlier boot and never sealed may be torn (its
+# data was in the page cache when the machine went down): never used,
+# rebuilt by the next create, reported by verify, removed by gc.
+test_torn_entry_is_replaced() {
+	jitrun_only
+	ec_bundle
+	ec_run >/dev/null
+	expect_ok "$RUNTIME" cache seal
+	local key mark
+	key=$("$RUNTIME" cache list --format json | jq -r '.[0].key')
+	mark=$T_DIR/cache/layers/$key/unsealed
+	echo 00000000-0000-4000-8000-000000000000 >"$mark"
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].torn' true
+	expect_fail "$RUNTIME" cache verify
+	assert_contains "$OUT" "CORRUPTED: committed before the machine restarted"
+	expect_fail "$RUNTIME" cache seal "$key"
+	assert_contains "$ERR" "never sealed"
+	assert_eq "$(ec_run)" installed-v1
+	assert_eq "$(runs)" 2 "a torn entry was used"
+	assert_eq "$(entries)" 1
+	wait_for all_sealed
+	expect_ok "$RUNTIME" cache verify
+	echo 00000000-0000-4000-8000-000000000000 >"$mark"
+	expect_ok "$RUNTIME" cache gc
+	assert_contains "$OUT" "torn"
+	assert_eq "$(entries)" 0
+	assert_eq "$(trash_left)" 0
 }
 
 test_readonly_root_on_hit() {

@@ -784,6 +784,28 @@ test_commit_verify (void **state)
     s = xasprintf ("staging/%s", name);
     assert_true (faccessat (cachefd, s, F_OK, 0) < 0);
   }
+  /* committed unsealed: usable, no digest until the seal */
+  assert_int_equal (jr_ec_store_state (cachefd, "0123abcd"), JR_EC_UNSEALED);
+  assert_int_equal (jr_ec_verify (cachefd, "0123abcd", &problem, &err), 0);
+  assert_non_null (strstr (problem, "no digest"));
+  free (problem);
+  problem = NULL;
+  /* a marker of another boot: torn, not usable, not sealable */
+  {
+    cleanup_free char *mine = NULL;
+    size_t len = 0;
+    assert_int_equal (jr_read_file_at (cachefd, "layers/0123abcd/unsealed", &mine, &len, &err), 0);
+    write_at (cachefd, "layers/0123abcd/unsealed", "00000000-0000-4000-8000-000000000000\n");
+    assert_int_equal (jr_ec_store_state (cachefd, "0123abcd"), JR_EC_TORN);
+    assert_false (jr_ec_store_has (cachefd, "0123abcd"));
+    assert_true (jr_ec_seal (cachefd, "0123abcd", &err) < 0);
+    assert_non_null (strstr (err->msg, "restarted"));
+    jr_error_free (&err);
+    write_at (cachefd, "layers/0123abcd/unsealed", mine);
+  }
+  assert_int_equal (jr_ec_seal (cachefd, "0123abcd", &err), 1);
+  assert_int_equal (jr_ec_store_state (cachefd, "0123abcd"), JR_EC_SEALED);
+  assert_int_equal (jr_ec_seal (cachefd, "0123abcd", &err), 0);
   assert_int_equal (jr_ec_verify (cachefd, "0123abcd", &problem, &err), 1);
 
   /* tamper with one byte of one file */

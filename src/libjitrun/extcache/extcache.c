@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -304,11 +305,18 @@ trash_is_full (int cachefd)
   return false;
 }
 
+/* Start `jitrun --cache-dir DIR cache CMD [ARG]` detached (its own
+   session, stdio on /dev/null) and do not wait for it. */
 static void
-spawn_trash_emptier (const char *cache_dir)
+spawn_cache_cmd (const char *cache_dir, const char *cmd, const char *arg)
 {
-  char *argv[] = { (char *)"jitrun", (char *)"--cache-dir", (char *)cache_dir,
-                   (char *)"cache",  (char *)"empty-trash", NULL };
+  char *argv[] = { (char *)"jitrun",
+                   (char *)"--cache-dir",
+                   (char *)cache_dir,
+                   (char *)"cache",
+                   (char *)cmd,
+                   (char *)arg,
+                   NULL };
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   pid_t pid;
@@ -325,9 +333,27 @@ spawn_trash_emptier (const char *cache_dir)
   posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSID);
   r = posix_spawn (&pid, "/proc/self/exe", &fa, &attr, argv, environ);
   if (r != 0)
-    jr_debug ("extcache: cannot start the trash emptier: %s", strerror (r));
+    jr_debug ("extcache: cannot start `cache %s`: %s", cmd, strerror (r));
   posix_spawn_file_actions_destroy (&fa);
   posix_spawnattr_destroy (&attr);
+}
+
+/* After a create: if the layer it uses is not sealed yet (just committed,
+   or its sealer died) and no sealer is at work, start one.  On a sealed
+   hit this costs one failed open. */
+static void
+seal_in_background (const char *cache_dir, const char *key)
+{
+  cleanup_free char *mark = xasprintf ("layers/%s/" JR_EC_UNSEALED_MARK, key);
+  cleanup_close int cachefd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int markfd = -1;
+
+  if (cachefd < 0 || strchr (key, '/') != NULL)
+    return;
+  markfd = openat (cachefd, mark, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (markfd < 0 || flock (markfd, LOCK_EX | LOCK_NB) < 0)
+    return;
+  spawn_cache_cmd (cache_dir, "seal", key);
 }
 
 int
@@ -346,7 +372,7 @@ jr_extcache_container_delete (const char *cache_dir, const char *container_id, c
   if (r < 0)
     return jr_error_wrap (err, "remove the extension cache dirs of `%s`", container_id);
   if (r > 0 && trash_is_full (cachefd))
-    spawn_trash_emptier (cache_dir);
+    spawn_cache_cmd (cache_dir, "empty-trash", NULL);
   return 0;
 }
 
@@ -411,6 +437,9 @@ entry_json (const struct jr_ec_entry *e)
     oci_jobject_set_str (o, "key", e->key);
   oci_jobject_set_str (o, "lastUsed", last);
   oci_jobject_set_bool (o, "inUse", e->in_use);
+  oci_jobject_set_bool (o, "sealed", e->state == JR_EC_SEALED);
+  if (e->state == JR_EC_TORN)
+    oci_jobject_set_bool (o, "torn", true);
   return o;
 }
 
@@ -464,7 +493,9 @@ cmd_list (int cachefd, int argc, char **argv, jr_error_t *err)
               = *meta_str (&v[i], "variant")
                     ? xasprintf ("%s/%s", meta_str (&v[i], "architecture"), meta_str (&v[i], "variant"))
                     : xstrdup (meta_str (&v[i], "architecture"));
-          cleanup_free char *size = fmt_size (v[i].size);
+          cleanup_free char *size = v[i].state == JR_EC_SEALED     ? fmt_size (v[i].size)
+                                    : v[i].state == JR_EC_UNSEALED ? xstrdup ("sealing")
+                                                                   : xstrdup ("torn");
           cleanup_free char *last = fmt_time (v[i].last_used);
           printf ("%-12.12s  %-20s  %-12s  %-16s  %-10s  %10s  %-20s  %s\n", v[i].key,
                   meta_str (&v[i], "app"), meta_str (&v[i], "version"), os, arch, size, last,
@@ -542,7 +573,7 @@ clean_trash_and_locks (int cachefd)
       if (!jr_has_suffix (de->d_name, ".lock"))
         continue;
       key = xstrndup (de->d_name, strlen (de->d_name) - 5);
-      if (jr_ec_store_has (cachefd, key))
+      if (jr_ec_store_state (cachefd, key) != JR_EC_ABSENT)
         continue;
       lockfd = jr_ec_lock_key (cachefd, key, LOCK_EX | LOCK_NB, NULL);
       if (lockfd < 0)
@@ -550,6 +581,59 @@ clean_trash_and_locks (int cachefd)
       unlinkat (dirfd (d), de->d_name, 0);
       close (lockfd);
     }
+}
+
+/* Seal every entry still unsealed (waiting for sealers at work); with
+   drop_torn, discard torn entries.  Returns <0 if one could not be. */
+static int
+seal_pending (int cachefd, bool drop_torn)
+{
+  struct jr_ec_entry *v = NULL;
+  size_t n = 0, i;
+  int ret = 0;
+
+  if (jr_ec_store_list (cachefd, &v, &n, NULL) < 0)
+    return -1;
+  for (i = 0; i < n; i++)
+    {
+      jr_error_t e = NULL;
+      if (v[i].state == JR_EC_UNSEALED && jr_ec_seal (cachefd, v[i].key, &e) < 0)
+        {
+          jr_warn ("cache: %s", e->msg);
+          jr_error_free (&e);
+          ret = -1;
+        }
+      else if (v[i].state == JR_EC_TORN && drop_torn)
+        {
+          cleanup_close int lockfd = jr_ec_lock_key (cachefd, v[i].key, LOCK_EX | LOCK_NB, NULL);
+          if (lockfd >= 0 && jr_ec_store_state (cachefd, v[i].key) == JR_EC_TORN
+              && jr_ec_store_discard (cachefd, v[i].key, NULL) == 0)
+            printf ("removed %s (torn: committed before the machine restarted, never sealed)\n", v[i].key);
+        }
+    }
+  jr_ec_entries_free (v, n);
+  return ret;
+}
+
+/* `cache seal [ID...]`: what create starts in the background after a
+   commit; by hand it finishes pending seals now. */
+static int
+cmd_seal (int cachefd, int argc, char **argv, jr_error_t *err)
+{
+  int k;
+
+  /* a background chore: let the containers starting on the layer go first */
+  if (setpriority (PRIO_PROCESS, 0, 10) < 0)
+    jr_debug ("extcache: setpriority: %s", strerror (errno));
+  if (argc < 2)
+    return seal_pending (cachefd, false) < 0 ? 1 : 0;
+  for (k = 1; k < argc; k++)
+    {
+      cleanup_free char *key = NULL;
+      if (jr_ec_store_resolve (cachefd, argv[k], &key, err) < 0 || jr_ec_seal (cachefd, key, err) < 0)
+        return -1;
+    }
+  return 0;
 }
 
 static int
@@ -584,6 +668,9 @@ cmd_gc (int cachefd, int argc, char **argv, jr_error_t *err)
       else
         return jr_error (err, 0, "cache gc: unknown argument `%s`", name);
     }
+  /* sizes are known once sealed; torn entries are useless */
+  if (seal_pending (cachefd, true) < 0)
+    ret = 1;
   jr_ec_staging_clean (cachefd, NULL, NULL);
   clean_trash_and_locks (cachefd);
   if (jr_ec_store_list (cachefd, &v, &n, err) < 0)
@@ -638,7 +725,20 @@ cmd_verify (int cachefd, int argc, char **argv, jr_error_t *err)
   for (i = 0; i < nkeys; i++)
     {
       cleanup_free char *problem = NULL;
-      int r = jr_ec_verify (cachefd, keys[i], &problem, err);
+      int r;
+      /* the digest is made by the seal: finish it first (or wait for it) */
+      if (jr_ec_store_state (cachefd, keys[i]) == JR_EC_TORN)
+        {
+          printf ("%s: CORRUPTED: committed before the machine restarted and never sealed\n", keys[i]);
+          bad++;
+          continue;
+        }
+      if (jr_ec_seal (cachefd, keys[i], err) < 0)
+        {
+          jr_strv_free (keys);
+          return -1;
+        }
+      r = jr_ec_verify (cachefd, keys[i], &problem, err);
       if (r < 0)
         {
           jr_strv_free (keys);
@@ -670,6 +770,8 @@ static const char cache_usage[]
       "                               DURATION, then least recently used entries\n"
       "                               until the cache is at most SIZE\n"
       "  verify [ID...]               re-check layer content digests\n"
+      "  seal [ID...]                 make committed layers durable and digest them\n"
+      "                               (run in the background by create)\n"
       "  empty-trash                  remove what deleted containers and removed\n"
       "                               entries left (run in the background by delete)\n"
       "  push ID [--registry REPO] [--format json]\n"
@@ -723,8 +825,11 @@ jr_extcache_create_end (struct jr_extcache_session *s, const char *record, bool 
 {
   if (s == NULL)
     return;
-  if (created && record)
-    jr_registry_after_create (s->cache_dir, s->spec, record, s->registry, s->insecure_registries);
+  if (created && record && strcmp (record, "-") != 0)
+    {
+      seal_in_background (s->cache_dir, record);
+      jr_registry_after_create (s->cache_dir, s->spec, record, s->registry, s->insecure_registries);
+    }
   free (s->cache_dir);
   free (s);
 }
@@ -746,7 +851,7 @@ jr_extcache_cli (const struct jr_extcache_opts *opts, int argc, char **argv, jr_
     return jr_registry_cli (cache_dir, opts->registry, opts->insecure_registries, argc, argv, err);
   if (strcmp (cmd, "list") != 0 && strcmp (cmd, "ls") != 0 && strcmp (cmd, "inspect") != 0
       && strcmp (cmd, "rm") != 0 && strcmp (cmd, "gc") != 0 && strcmp (cmd, "verify") != 0
-      && strcmp (cmd, "empty-trash") != 0)
+      && strcmp (cmd, "empty-trash") != 0 && strcmp (cmd, "seal") != 0)
     return jr_error (err, 0, "cache: unknown command `%s`", cmd);
   cachefd = jr_ec_store_open (cache_dir, err);
   if (cachefd < 0)
@@ -759,6 +864,8 @@ jr_extcache_cli (const struct jr_extcache_opts *opts, int argc, char **argv, jr_
     return cmd_rm (cachefd, argc, argv, err);
   if (strcmp (cmd, "gc") == 0)
     return cmd_gc (cachefd, argc, argv, err);
+  if (strcmp (cmd, "seal") == 0)
+    return cmd_seal (cachefd, argc, argv, err);
   if (strcmp (cmd, "empty-trash") == 0)
     return argc > 1 ? jr_error (err, 0, "cache empty-trash: unexpected argument `%s`", argv[1])
                     : jr_ec_trash_empty (cachefd, err);

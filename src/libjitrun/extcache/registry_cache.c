@@ -282,6 +282,9 @@ jr_registry_push_entry (const char *cache_dir, const char *id, const char *ref_s
   lockfd = jr_ec_lock_key (cachefd, key, LOCK_SH, err);
   if (lockfd < 0)
     goto out;
+  /* the labels carry the content digest and size: made by the seal */
+  if (jr_ec_seal (cachefd, key, err) < 0)
+    goto out;
   result = oci_jobject_new ();
   if (push_locked (cachefd, key, &ref, cli_insecure, result, err) < 0)
     goto out;
@@ -538,6 +541,9 @@ jr_registry_pull_entry (const char *cache_dir, const char *ref_str, const char *
   if (cachefd < 0)
     goto out;
   r = pull_ref (cachefd, &ref, refname, expect_key, cli_insecure, true, result, err);
+  /* by hand, finish the job: durable and digested when we return */
+  if (r == 1 && jr_ec_seal (cachefd, oci_jvalue_str (oci_jobject_get (result, "key")), err) < 0)
+    r = -1;
   if (r >= 0)
     {
       *pulled = r == 1;

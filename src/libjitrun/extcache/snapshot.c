@@ -1,9 +1,9 @@
 /* jitrun extension cache - commit and the layer content digest.
  *
- * Commit cost: one syncfs (unavoidable to make the layer durable) plus one
- * pass over the layer for the content digest, which the data just written
- * by the bootstrap usually still has in the page cache; the rest is O(1):
- * one small file, one rename, one fsync. */
+ * The commit, which create waits for, is O(1): two small files and one
+ * rename.  What grows with the layer (making it durable: one syncfs; its
+ * content digest: one pass over it) is the seal, done in the background
+ * (see store.h for why an unsealed entry is safe to use). */
 #define _GNU_SOURCE
 #include <config.h>
 #include "snapshot.h"
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -26,6 +27,7 @@
 #include "libjitrun/log.h"
 #include "libjitrun/utils.h"
 #include "oci_spec.h"
+#include "store.h"
 
 /* overlay xattrs that change what a layer means when used as a lower */
 static const char *const overlay_xattrs[] = {
@@ -226,6 +228,75 @@ jr_ec_digest_tree (int dirfd, char digest[JR_EC_DIGEST_LEN], int64_t *size, int6
   return ret;
 }
 
+/* The part of meta.json known at commit time; the seal adds size,
+   fileCount and digest. */
+static char *
+commit_meta_json (const struct jr_ec_config *cfg, const struct jr_ec_key *key, double bootstrap_seconds)
+{
+  cleanup_free char *created = jr_rfc3339_now ();
+  struct oci_jvalue *meta = oci_jobject_new ();
+  char *json;
+
+  oci_jobject_set_str (meta, "key", key->key);
+  oci_jobject_set_str (meta, "app", cfg->app);
+  oci_jobject_set_str (meta, "version", cfg->version);
+  oci_jobject_set_str (meta, "compat", cfg->compat_major ? "major" : "exact");
+  oci_jobject_set_str (meta, "versionKey", key->version_key);
+  oci_jobject_set_str (meta, "os", key->os_id);
+  oci_jobject_set_str (meta, "os.version", key->os_version);
+  oci_jobject_set_str (meta, "architecture", key->arch);
+  oci_jobject_set_str (meta, "variant", key->variant);
+  oci_jobject_set_str (meta, "created", created);
+  oci_jobject_set_double (meta, "bootstrapSeconds", bootstrap_seconds);
+  oci_jobject_set_str (meta, "jitrunVersion", PACKAGE_VERSION);
+  json = oci_jvalue_to_json (meta, true);
+  oci_jvalue_free (meta);
+  if (json == NULL)
+    abort ();
+  return json;
+}
+
+int
+jr_ec_commit (int cachefd, const char *staging_name, const struct jr_ec_config *cfg,
+              const struct jr_ec_key *key, double bootstrap_seconds, jr_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("staging/%s", staging_name);
+  cleanup_free char *dst = xasprintf ("layers/%s", key->key);
+  cleanup_free char *json = commit_meta_json (cfg, key, bootstrap_seconds);
+  cleanup_free char *boot = xasprintf ("%s\n", jr_ec_boot_id ());
+  cleanup_close int sfd = -1;
+  int64_t t0 = jr_now_ns ();
+  const char *delay;
+
+  sfd = openat (cachefd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (sfd < 0)
+    return jr_error (err, errno, "open staging dir `%s`", dir);
+  /* No fsync anywhere here: the marker says the entry is not durable yet,
+     and a crash of the machine (a new boot id) makes it unusable. */
+  if (jr_write_file_at (sfd, JR_EC_UNSEALED_MARK, boot, strlen (boot), 0600, err) < 0
+      || jr_write_file_at (sfd, "meta.json", json, strlen (json), 0600, err) < 0)
+    return -1;
+  /* only layer/, meta.json and the marker make an entry */
+  if (jr_rm_rf_at (sfd, "work", err) < 0 || jr_rm_rf_at (sfd, "mnt", err) < 0)
+    return -1;
+  unlinkat (sfd, "owner", 0);
+
+  delay = getenv (JR_EC_COMMIT_DELAY_ENV);
+  if (delay != NULL && atoi (delay) > 0)
+    sleep (atoi (delay));
+
+  /* We hold the key LOCK_EX and found no usable entry: one still there
+     was torn by a crash of the machine. */
+  if (jr_ec_store_discard (cachefd, key->key, err) < 0)
+    return -1;
+  /* the commit point: before it there is no entry, after it a complete one */
+  if (renameat (cachefd, dir, cachefd, dst) < 0)
+    return jr_error (err, errno, "commit cache entry `%s`", key->key);
+  jr_debug ("extcache: committed %s in %.3f ms (sealed in the background)", key->key,
+            (jr_now_ns () - t0) / 1e6);
+  return 0;
+}
+
 struct sync_job
 {
   pthread_t thread;
@@ -244,86 +315,110 @@ sync_thread (void *arg)
   return NULL;
 }
 
-int
-jr_ec_commit (int cachefd, const char *staging_name, const struct jr_ec_config *cfg,
-              const struct jr_ec_key *key, double bootstrap_seconds, jr_error_t *err)
+/* syncfs of the layer's filesystem overlapped with the digest pass (which
+   reads back what the sync writes from the page cache): the seal costs
+   max(sync, hash), not their sum. */
+static int
+sync_and_digest (int layerfd, char digest[JR_EC_DIGEST_LEN], int64_t *size, int64_t *files, jr_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("staging/%s", staging_name);
-  cleanup_free char *dst = xasprintf ("layers/%s", key->key);
-  cleanup_free char *created = jr_rfc3339_now ();
+  struct sync_job job = { .fd = layerfd };
+  bool threaded = pthread_create (&job.thread, NULL, sync_thread, &job) == 0;
+  int r;
+
+  if (!threaded)
+    sync_thread (&job);
+  r = jr_ec_digest_tree (layerfd, digest, size, files, err);
+  if (threaded)
+    pthread_join (job.thread, NULL);
+  if (r < 0)
+    return jr_error_wrap (err, "digest of the layer");
+  if (job.ret < 0)
+    return jr_error (err, job.err, "syncfs of the layer");
+  return 0;
+}
+
+int
+jr_ec_seal (int cachefd, const char *key, jr_error_t *err)
+{
+  cleanup_free char *entry = xasprintf ("layers/%s", key);
   cleanup_free char *json = NULL;
-  cleanup_close int sfd = -1;
+  cleanup_free char *perr = NULL;
+  cleanup_free char *out = NULL;
+  cleanup_close int entryfd = -1;
+  cleanup_close int markfd = -1;
   cleanup_close int layerfd = -1;
-  cleanup_close int layersfd = -1;
-  char digest[JR_EC_DIGEST_LEN];
+  char digest[JR_EC_DIGEST_LEN], boot[64];
   int64_t size = 0, files = 0, t0 = jr_now_ns ();
   struct oci_jvalue *meta;
+  struct stat st;
   const char *delay;
+  size_t len = 0;
+  ssize_t n;
+  int r;
 
-  sfd = openat (cachefd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (sfd < 0)
-    return jr_error (err, errno, "open staging dir `%s`", dir);
-  layerfd = openat (sfd, "layer", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (layerfd < 0)
-    return jr_error (err, errno, "open `%s/layer`", dir);
-  /* One sync for the whole layer, not an fsync per file, overlapped with
-     the digest pass (which reads what the sync writes back from the page
-     cache): the commit costs max(sync, hash), not their sum. */
-  {
-    struct sync_job job = { .fd = layerfd };
-    bool threaded = pthread_create (&job.thread, NULL, sync_thread, &job) == 0;
-    int r;
-    if (!threaded)
-      sync_thread (&job);
-    r = jr_ec_digest_tree (layerfd, digest, &size, &files, err);
-    if (threaded)
-      pthread_join (job.thread, NULL);
-    if (job.ret < 0)
-      return jr_error (err, job.err, "syncfs `%s/layer`", dir);
-    if (r < 0)
-      return jr_error_wrap (err, "digest of the new layer");
-  }
+  /* Everything goes through fds: if rm or gc move the entry to trash
+     meanwhile, we seal (or fail on) an entry nobody sees any more. */
+  entryfd = openat (cachefd, entry, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (entryfd < 0)
+    return errno == ENOENT ? 0 : jr_error (err, errno, "open cache entry `%s`", key);
+  markfd = openat (entryfd, JR_EC_UNSEALED_MARK, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (markfd < 0)
+    return errno == ENOENT ? 0 : jr_error (err, errno, "open `%s/%s`", entry, JR_EC_UNSEALED_MARK);
+  /* one sealer at a time; the others wait and then find it done */
+  do
+    r = flock (markfd, LOCK_EX);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return jr_error (err, errno, "lock `%s/%s`", entry, JR_EC_UNSEALED_MARK);
+  if (fstat (markfd, &st) < 0)
+    return jr_error (err, errno, "stat `%s/%s`", entry, JR_EC_UNSEALED_MARK);
+  if (st.st_nlink == 0)
+    return 0;
+  n = pread (markfd, boot, sizeof (boot) - 1, 0);
+  boot[n > 0 ? n : 0] = '\0';
+  boot[strcspn (boot, "\n")] = '\0';
+  if (*jr_ec_boot_id () == '\0' || strcmp (boot, jr_ec_boot_id ()) != 0)
+    return jr_error (err, 0,
+                     "cache entry `%s` was committed before the machine restarted and never sealed: "
+                     "its content may be torn",
+                     key);
 
-  meta = oci_jobject_new ();
-  oci_jobject_set_str (meta, "key", key->key);
-  oci_jobject_set_str (meta, "app", cfg->app);
-  oci_jobject_set_str (meta, "version", cfg->version);
-  oci_jobject_set_str (meta, "compat", cfg->compat_major ? "major" : "exact");
-  oci_jobject_set_str (meta, "versionKey", key->version_key);
-  oci_jobject_set_str (meta, "os", key->os_id);
-  oci_jobject_set_str (meta, "os.version", key->os_version);
-  oci_jobject_set_str (meta, "architecture", key->arch);
-  oci_jobject_set_str (meta, "variant", key->variant);
-  oci_jobject_set_str (meta, "created", created);
-  oci_jobject_set_double (meta, "bootstrapSeconds", bootstrap_seconds);
-  oci_jobject_set_int (meta, "size", size);
-  oci_jobject_set_int (meta, "fileCount", files);
-  oci_jobject_set_str (meta, "digest", digest);
-  oci_jobject_set_str (meta, "jitrunVersion", PACKAGE_VERSION);
-  json = oci_jvalue_to_json (meta, true);
-  oci_jvalue_free (meta);
-  if (json == NULL)
-    abort ();
-  if (jr_write_file_atomic_at (sfd, "meta.json", json, strlen (json), 0600, err) < 0)
-    return -1;
-  /* only layer/ and meta.json make an entry */
-  if (jr_rm_rf_at (sfd, "work", err) < 0 || jr_rm_rf_at (sfd, "mnt", err) < 0)
-    return -1;
-  unlinkat (sfd, "owner", 0);
-
-  delay = getenv (JR_EC_COMMIT_DELAY_ENV);
+  delay = getenv (JR_EC_SEAL_DELAY_ENV);
   if (delay != NULL && atoi (delay) > 0)
     sleep (atoi (delay));
 
-  /* the commit point: before it there is no entry, after it a complete one */
-  if (renameat (cachefd, dir, cachefd, dst) < 0)
-    return jr_error (err, errno, "commit cache entry `%s`", key->key);
-  layersfd = openat (cachefd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (layersfd < 0 || fsync (layersfd) < 0)
-    return jr_error (err, errno, "fsync the cache layers dir");
-  jr_debug ("extcache: committed %s (%lld bytes, %lld files) in %.3f s", key->key, (long long)size,
-            (long long)files, (jr_now_ns () - t0) / 1e9);
-  return 0;
+  layerfd = openat (entryfd, "layer", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (layerfd < 0)
+    return jr_error (err, errno, "open `%s/layer`", entry);
+  if (sync_and_digest (layerfd, digest, &size, &files, err) < 0)
+    return jr_error_wrap (err, "seal cache entry `%s`", key);
+
+  if (jr_read_file_at (entryfd, "meta.json", &json, &len, err) < 0)
+    return -1;
+  meta = oci_jvalue_parse (json, len, &perr);
+  if (oci_jvalue_str (oci_jobject_get (meta, "key")) == NULL)
+    {
+      oci_jvalue_free (meta);
+      return jr_error (err, 0, "cache entry `%s`: meta.json: %s", key, perr ? perr : "no key");
+    }
+  oci_jobject_set_int (meta, "size", size);
+  oci_jobject_set_int (meta, "fileCount", files);
+  oci_jobject_set_str (meta, "digest", digest);
+  out = oci_jvalue_to_json (meta, true);
+  oci_jvalue_free (meta);
+  if (out == NULL)
+    abort ();
+  /* durable data (the syncfs above), then the digest (fsync + rename),
+     then the marker goes: a crash at any point leaves the marker */
+  if (jr_write_file_atomic_at (entryfd, "meta.json", out, strlen (out), 0600, err) < 0)
+    return -1;
+  if (unlinkat (entryfd, JR_EC_UNSEALED_MARK, 0) < 0)
+    return jr_error (err, errno, "remove `%s/%s`", entry, JR_EC_UNSEALED_MARK);
+  if (fsync (entryfd) < 0)
+    return jr_error (err, errno, "fsync `%s`", entry);
+  jr_debug ("extcache: sealed %s (%lld bytes, %lld files) in %.3f s", key, (long long)size, (long long)files,
+            (jr_now_ns () - t0) / 1e9);
+  return 1;
 }
 
 int

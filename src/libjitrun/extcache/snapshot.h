@@ -21,12 +21,23 @@
 int jr_ec_digest_tree (int dirfd, char digest[JR_EC_DIGEST_LEN], int64_t *size, int64_t *files,
                        jr_error_t *err);
 
-/* Commit staging/<staging_name> as layers/<key>: syncfs once, digest,
-   meta.json, one rename (the commit point), fsync of layers/.  The
-   staging overlay must be unmounted.  On error the staging dir is left
-   for the caller to remove. */
+/* Test-only: sleep this many seconds before sealing (after taking the
+   seal lock), so a test can see an unsealed entry or kill the sealer. */
+#define JR_EC_SEAL_DELAY_ENV "JITRUN_TEST_SEAL_DELAY"
+
+/* Commit staging/<staging_name> as layers/<key>, unsealed: meta.json
+   without size/digest, the `unsealed` marker, one rename (the commit
+   point).  O(1): nothing is synced or read.  Call with the key locked
+   LOCK_EX.  The staging overlay must be unmounted.  On error the staging
+   dir is left for the caller to remove. */
 int jr_ec_commit (int cachefd, const char *staging_name, const struct jr_ec_config *cfg,
                   const struct jr_ec_key *key, double bootstrap_seconds, jr_error_t *err);
+
+/* Seal layers/<key> (see store.h): syncfs, digest, complete meta.json,
+   remove the marker.  Waits for a sealer already at work.  Returns 1 if
+   it sealed, 0 if there was nothing to seal, <0 on error (a torn entry
+   is an error). */
+int jr_ec_seal (int cachefd, const char *key, jr_error_t *err);
 
 /* Recompute the digest of layers/<key>/layer.  Returns 1 when it matches
    meta.json, 0 when not (*problem says why, malloc'ed), <0 on error. */

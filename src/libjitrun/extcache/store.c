@@ -89,12 +89,57 @@ jr_ec_lock_key (int cachefd, const char *key, int op, jr_error_t *err)
     }
 }
 
+const char *
+jr_ec_boot_id (void)
+{
+  static char id[64];
+  static bool known;
+
+  if (!known)
+    {
+      cleanup_close int fd = open ("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+      ssize_t n = fd >= 0 ? read (fd, id, sizeof (id) - 1) : -1;
+      if (n < 0)
+        n = 0;
+      while (n > 0 && (id[n - 1] == '\n' || id[n - 1] == ' '))
+        n--;
+      id[n] = '\0';
+      known = true;
+    }
+  return id;
+}
+
+enum jr_ec_state
+jr_ec_store_state (int cachefd, const char *key)
+{
+  cleanup_free char *meta = xasprintf ("layers/%s/meta.json", key);
+  cleanup_free char *mark = xasprintf ("layers/%s/" JR_EC_UNSEALED_MARK, key);
+  cleanup_close int fd = -1;
+  const char *boot;
+  char buf[64];
+  ssize_t n;
+
+  if (!safe_name (key) || faccessat (cachefd, meta, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    return JR_EC_ABSENT;
+  fd = openat (cachefd, mark, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? JR_EC_SEALED : JR_EC_TORN;
+  n = read (fd, buf, sizeof (buf) - 1);
+  if (n < 0)
+    return JR_EC_TORN;
+  while (n > 0 && buf[n - 1] == '\n')
+    n--;
+  buf[n] = '\0';
+  boot = jr_ec_boot_id ();
+  return *boot != '\0' && strcmp (buf, boot) == 0 ? JR_EC_UNSEALED : JR_EC_TORN;
+}
+
 bool
 jr_ec_store_has (int cachefd, const char *key)
 {
-  cleanup_free char *path = xasprintf ("layers/%s/meta.json", key);
+  enum jr_ec_state st = jr_ec_store_state (cachefd, key);
 
-  return safe_name (key) && faccessat (cachefd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  return st == JR_EC_SEALED || st == JR_EC_UNSEALED;
 }
 
 void
@@ -361,6 +406,7 @@ jr_ec_store_list (int cachefd, struct jr_ec_entry **entries, size_t *n, jr_error
         }
       if (e->meta && oci_jvalue_int (oci_jobject_get (e->meta, "size"), &size))
         e->size = size;
+      e->state = jr_ec_store_state (cachefd, e->key);
       e->in_use = jr_ec_store_in_use (cachefd, e->key);
     }
   if (len > 0)
@@ -421,6 +467,19 @@ jr_ec_store_resolve (int cachefd, const char *id, char **key, jr_error_t *err)
     }
   jr_ec_entries_free (v, n);
   return ret;
+}
+
+int
+jr_ec_store_discard (int cachefd, const char *key, jr_error_t *err)
+{
+  cleanup_free char *src = xasprintf ("layers/%s", key);
+  cleanup_free char *dst = trash_name (key);
+
+  if (!safe_name (key))
+    return jr_error (err, EINVAL, "invalid cache key `%s`", key);
+  if (renameat (cachefd, src, cachefd, dst) < 0 && errno != ENOENT)
+    return jr_error (err, errno, "discard cache entry `%s`", key);
+  return 0;
 }
 
 int

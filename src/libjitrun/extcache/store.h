@@ -3,6 +3,7 @@
  * Layout under the cache dir (root-owned, 0700):
  *   layers/<key>/layer/       the committed upper dir (immutable)
  *   layers/<key>/meta.json    metadata; its mtime is "last used"
+ *   layers/<key>/unsealed     present until the entry is sealed (below)
  *   staging/<key>.<rand>/     a bootstrap in progress: layer/ work/ mnt/ owner
  *   locks/<key>.lock          flock: LOCK_EX to build or remove, LOCK_SH to use
  *   containers/<id>/          upper/ work/ and `layer` (the key it uses: the
@@ -11,6 +12,15 @@
  *                             first: atomic; emptied in the background)
  * A layers/<key> dir only ever appears by rename of a complete staging dir,
  * so it is complete whenever it exists.
+ *
+ * Sealing: the commit renames the entry in without waiting for its data to
+ * reach the disk or for its content digest (both O(layer size)); it leaves
+ * `unsealed`, holding the boot id.  `cache seal`, started in the background
+ * by create, syncs the filesystem, digests the layer, completes meta.json
+ * and removes the marker.  Until then the entry is served from the page
+ * cache, which is coherent within one boot; after a crash of the machine
+ * the data may be torn, so an entry whose marker names another boot is
+ * treated as absent, and replaced.
  */
 #ifndef JITRUN_EXTCACHE_STORE_H
 #define JITRUN_EXTCACHE_STORE_H
@@ -29,8 +39,25 @@ int jr_ec_store_open (const char *cache_dir, jr_error_t *err);
    without setting err. */
 int jr_ec_lock_key (int cachefd, const char *key, int op, jr_error_t *err);
 
-/* A committed entry exists (cheap: one faccessat). */
+#define JR_EC_UNSEALED_MARK "unsealed"
+
+enum jr_ec_state
+{
+  JR_EC_ABSENT,
+  JR_EC_SEALED,   /* durable, digest in meta.json */
+  JR_EC_UNSEALED, /* committed in this boot, being sealed: usable */
+  JR_EC_TORN,     /* committed in an earlier boot and never sealed: unusable */
+};
+/* Cheap: one faccessat and one open. */
+enum jr_ec_state jr_ec_store_state (int cachefd, const char *key);
+/* A usable entry exists (sealed, or unsealed from this boot). */
 bool jr_ec_store_has (int cachefd, const char *key);
+/* This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. */
+const char *jr_ec_boot_id (void);
+/* Move layers/<key> into trash/ whatever its state (a torn entry is
+   nobody's in-use layer: its users died with the boot).  Call with the
+   key locked LOCK_EX.  0 also when there was nothing. */
+int jr_ec_store_discard (int cachefd, const char *key, jr_error_t *err);
 /* Record a use now (utimensat of meta.json). */
 void jr_ec_store_touch (int cachefd, const char *key);
 
@@ -61,6 +88,7 @@ struct jr_ec_entry
   int64_t last_used;       /* seconds since the epoch */
   int64_t size;
   bool in_use;
+  enum jr_ec_state state;
 };
 /* All entries, least recently used first. */
 int jr_ec_store_list (int cachefd, struct jr_ec_entry **entries, size_t *n, jr_error_t *err);
