@@ -342,14 +342,20 @@ init_main (struct create_ctx *c)
   if (c->extcache)
     {
       cleanup_free char *record = NULL;
+      struct jr_sync_msg go;
       struct jr_extcache_ctx ectx = {
-        .cache_dir = jr_extcache_session_dir (c->extcache),
+        .session = c->extcache,
         .container_id = c->id,
         .spec = spec,
         .rootfs = c->rootfs,
         .in_userns = in_userns,
         .state_json = c->state_json,
       };
+      /* the runtime prepares its part while we set up the namespaces */
+      if (jr_sync_expect (c->sync_fd, "jitrun", JR_SYNC_EXTCACHE_GO, &go, &err) < 0)
+        jr_sync_fail (c->sync_fd, err);
+      ectx.prepared_hit = go.value == 1;
+      jr_sync_msg_clear (&go);
       if (jr_extcache_prepare_rootfs (&ectx, &record, &err) < 0)
         jr_sync_fail (c->sync_fd, err);
       if (record && jr_sync_send (c->sync_fd, JR_SYNC_EXTCACHE, 0, record, &err) < 0)
@@ -491,6 +497,7 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
 {
   int fds[2];
   cleanup_close int sock = -1;
+  int extcache_hit = 0;
   pid_t child;
   int status;
 
@@ -512,6 +519,15 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
   close (fds[1]);
   c->sync_fd = -1;
 
+  /* in parallel with the child's namespace setup; the answer goes to the
+     init once it exists (the intermediate may be reading USERMAP_DONE) */
+  if (c->extcache)
+    {
+      extcache_hit = jr_extcache_create_prepare (c->extcache, err);
+      if (extcache_hit < 0)
+        goto fail;
+    }
+
   for (;;)
     {
       struct jr_sync_msg msg;
@@ -529,6 +545,8 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
           c->state.pid = msg.value;
           waitpid (child, &status, 0);
           child = -1;
+          if (c->extcache && jr_sync_send (sock, JR_SYNC_EXTCACHE_GO, extcache_hit, NULL, err) < 0)
+            goto fail;
           break;
         case JR_SYNC_EXTCACHE:
           free (c->state.extcache);
@@ -808,7 +826,7 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       .registry = g->registry,
       .insecure_registries = g->insecure_registries,
     };
-    if (jr_extcache_create_begin (&eopts, c.spec, c.rootfs, &c.extcache, err) < 0)
+    if (jr_extcache_create_begin (&eopts, c.spec, id, c.rootfs, &c.extcache, err) < 0)
       goto out;
   }
   c.state_json = state_json_for_hooks (&c, "creating");

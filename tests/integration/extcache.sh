@@ -73,6 +73,8 @@ sealers_are() { [ "$(sealers)" = "$1" ]; }
 
 trash_left() { find "$T_DIR/cache/trash" -mindepth 1 -maxdepth 1 | wc -l; }
 trash_empty() { [ "$(trash_left)" = 0 ]; }
+spares() { find "$T_DIR/cache/spare" -mindepth 1 -maxdepth 1 -name 's.*' | wc -l; }
+spares_are() { [ "$(spares)" = "$1" ]; }
 
 test_delete_moves_container_dirs_to_trash_emptied_in_batches() {
 	jitrun_only
@@ -90,11 +92,16 @@ test_delete_moves_container_dirs_to_trash_emptied_in_batches() {
 	assert_eq "$(trash_left)" 7
 	ec_run >/dev/null
 	wait_for -t 20 trash_empty
-	# and the CLI empties it on demand
+	# the dirs of containers that wrote nothing came back as spares, and the
+	# pool was topped up: the next create takes one with a rename
+	wait_for spares_are 16
 	ec_run >/dev/null
+	assert_eq "$(spares)" 15
+	# and the CLI empties it on demand
 	assert_eq "$(trash_left)" 1
 	expect_ok "$RUNTIME" cache empty-trash
 	assert_eq "$(trash_left)" 0
+	assert_eq "$(spares)" 16
 	expect_fail "$RUNTIME" cache empty-trash extra
 	assert_contains "$ERR" "unexpected argument"
 }
@@ -197,6 +204,20 @@ test_torn_entry_is_replaced() {
 	assert_contains "$OUT" "torn"
 	assert_eq "$(entries)" 0
 	assert_eq "$(trash_left)" 0
+}
+
+# In a user namespace the init is an unprivileged user on the host, which
+# can use neither the root-only cache nor root-owned upper dirs: refused
+# with a clear error before anything is created.
+test_user_namespace_refused() {
+	jitrun_only
+	ec_bundle '.linux.namespaces += [{"type":"user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	expect_fail rt run --bundle "$T_DIR/b" "$(new_id)"
+	assert_contains "$ERR" "does not support containers with a user namespace"
+	assert_eq "$(runs)" 0
+	assert_file_absent "$T_DIR/cache/containers"
 }
 
 test_readonly_root_on_hit() {

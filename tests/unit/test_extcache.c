@@ -718,6 +718,93 @@ test_container_dir_trash (void **state)
   rm_tmpdir (dir);
 }
 
+static size_t
+count_entries (int dfd, const char *path)
+{
+  cleanup_close int fd = openat (dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char **names = NULL;
+  size_t n = 0, i, visible = 0;
+
+  assert_true (fd >= 0);
+  assert_int_equal (jr_list_dir_sorted (fd, &names, &n, NULL), 0);
+  for (i = 0; i < n; i++)
+    if (names[i][0] != '.')
+      visible++;
+  if (names)
+    jr_strv_free (names);
+  return visible;
+}
+
+/* Spare container dirs: made ahead, taken with one rename, and a deleted
+   container that wrote nothing becomes one again. */
+static void
+test_spare_container_dirs (void **state)
+{
+  char *dir = make_tmpdir ();
+  cleanup_free char *cache = xasprintf ("%s/cache", dir);
+  cleanup_free char *marker = NULL;
+  size_t len = 0;
+  int cachefd, cfd;
+
+  (void)state;
+  cachefd = jr_ec_store_open (cache, NULL);
+  assert_true (cachefd >= 0);
+  assert_int_equal (jr_ec_spares_refill (cachefd, 3, NULL), 0);
+  assert_int_equal (count_entries (cachefd, "spare"), 3);
+  /* a stale half-made spare is cleaned, the pool is topped up, not grown */
+  assert_int_equal (mkdirat (cachefd, "spare/.new.s.dead", 0700), 0);
+  assert_int_equal (jr_ec_spares_refill (cachefd, 3, NULL), 0);
+  assert_int_equal (count_entries (cachefd, "spare"), 3);
+  assert_true (faccessat (cachefd, "spare/.new.s.dead", F_OK, 0) < 0);
+
+  /* a create takes one: its dirs and the in-use marker are there */
+  cfd = jr_ec_container_dir_create (cachefd, "c1", "k1", NULL);
+  assert_true (cfd >= 0);
+  assert_int_equal (count_entries (cachefd, "spare"), 2);
+  assert_int_equal (faccessat (cfd, "upper", F_OK, 0), 0);
+  assert_int_equal (faccessat (cfd, "work", F_OK, 0), 0);
+  assert_int_equal (jr_read_file_at (cfd, "layer", &marker, &len, NULL), 0);
+  assert_string_equal (marker, "k1");
+  assert_true (jr_ec_store_in_use (cachefd, "k1"));
+  /* what a volatile overlay leaves in its workdir */
+  assert_int_equal (jr_mkdir_p_at (cfd, "work/work/incompat/volatile", 0700, NULL), 0);
+  write_at (cfd, "work/work/incompat/volatile/dirty", "");
+  close (cfd);
+  /* c2 wrote something: its dir cannot be a spare */
+  cfd = jr_ec_container_dir_create (cachefd, "c2", "k1", NULL);
+  assert_true (cfd >= 0);
+  write_at (cfd, "upper/file", "data");
+  close (cfd);
+  assert_int_equal (count_entries (cachefd, "spare"), 1);
+
+  assert_int_equal (jr_ec_container_dir_trash (cachefd, "c1", NULL), 1);
+  assert_int_equal (jr_ec_container_dir_trash (cachefd, "c2", NULL), 1);
+  assert_false (jr_ec_store_in_use (cachefd, "k1"));
+  assert_int_equal (jr_ec_trash_empty (cachefd, NULL), 0);
+  assert_int_equal (count_entries (cachefd, "trash"), 0);
+  /* c1 came back as a spare, without the overlay's leftovers and marker */
+  assert_int_equal (count_entries (cachefd, "spare"), 2);
+  {
+    cleanup_close int sfd = openat (cachefd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char **names = NULL;
+    size_t n = 0, i;
+    assert_int_equal (jr_list_dir_sorted (sfd, &names, &n, NULL), 0);
+    for (i = 0; i < n; i++)
+      {
+        cleanup_free char *work = xasprintf ("%s/work", names[i]);
+        cleanup_free char *layer = xasprintf ("%s/layer", names[i]);
+        cleanup_free char *content = NULL;
+        size_t clen = 0;
+        assert_int_equal (count_entries (sfd, work), 0);
+        assert_int_equal (jr_read_file_at (sfd, layer, &content, &clen, NULL), 0);
+        assert_int_equal (clen, 0);
+      }
+    jr_strv_free (names);
+  }
+  close (cachefd);
+  rm_tmpdir (dir);
+}
+
 /* ---- commit / verify ---- */
 
 static void
@@ -843,6 +930,7 @@ main (void)
     cmocka_unit_test (test_store_list_gc),
     cmocka_unit_test (test_staging_clean),
     cmocka_unit_test (test_container_dir_trash),
+    cmocka_unit_test (test_spare_container_dirs),
     cmocka_unit_test (test_commit_verify),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +69,24 @@ jr_extcache_wanted (const struct oci_spec *spec)
   return mode == NULL || strcmp (mode, "off") != 0;
 }
 
+/* One container's use of the cache during `create`.  Made by the runtime
+   before it forks the init, which sees it through the fork: the init only
+   reads it (a write would cost a copy-on-write fault per page). */
+struct jr_extcache_session
+{
+  char *cache_dir;
+  char *container_id;
+  const struct oci_spec *spec;
+  const char *registry;
+  const char *insecure_registries;
+  struct jr_ec_config cfg;
+  struct jr_ec_key key;
+  /* A local hit, prepared by the runtime (after the fork: the init's copy
+     does not see it, the lifecycle tells it): containers/<id> exists with
+     the in-use marker, the init only mounts. */
+  bool hit;
+};
+
 static int
 open_dir_at (int dfd, const char *path, jr_error_t *err)
 {
@@ -79,12 +98,13 @@ open_dir_at (int dfd, const char *path, jr_error_t *err)
 }
 
 /* The container's overlay: [layer (if any), original rootfs] + its own
-   upper, mounted over rootfd's path. */
+   upper, mounted over rootfd's path.  With create_dir, containers/<id> is
+   made here (else the runtime made it). */
 static int
 mount_container_overlay (const struct jr_extcache_ctx *ctx, int cachefd, int rootfd, const char *key,
-                         jr_error_t *err)
+                         bool create_dir, jr_error_t *err)
 {
-  cleanup_free char *layer = key ? xasprintf ("layers/%s/layer", key) : NULL;
+  char layer[32 + sizeof (((struct jr_ec_key *)0)->key)], dir[PATH_MAX];
   cleanup_close int cfd = -1;
   cleanup_close int layerfd = -1;
   cleanup_close int upperfd = -1;
@@ -92,7 +112,10 @@ mount_container_overlay (const struct jr_extcache_ctx *ctx, int cachefd, int roo
   int lowers[2];
   size_t n = 0;
 
-  cfd = jr_ec_container_dir_create (cachefd, ctx->container_id, key, err);
+  /* paths on the stack: see jr_ec_mount_overlay */
+  snprintf (dir, sizeof (dir), "containers/%s", ctx->container_id);
+  cfd = create_dir ? jr_ec_container_dir_create (cachefd, ctx->container_id, key, err)
+                   : open_dir_at (cachefd, dir, err);
   if (cfd < 0)
     return -1;
   upperfd = open_dir_at (cfd, "upper", err);
@@ -101,6 +124,7 @@ mount_container_overlay (const struct jr_extcache_ctx *ctx, int cachefd, int roo
     return -1;
   if (key)
     {
+      snprintf (layer, sizeof (layer), "layers/%s/layer", key);
       layerfd = open_dir_at (cachefd, layer, err);
       if (layerfd < 0)
         return -1;
@@ -139,7 +163,7 @@ build_layer (const struct jr_extcache_ctx *ctx, const struct jr_ec_config *cfg, 
   jr_ec_staging_clean (cachefd, key->key, NULL);
   if (jr_ec_staging_create (cachefd, key->key, &name, err) < 0)
     goto fail;
-  mnt = xasprintf ("%s/staging/%s/mnt", ctx->cache_dir, name);
+  mnt = xasprintf ("%s/staging/%s/mnt", ctx->session->cache_dir, name);
   {
     cleanup_free char *dir = xasprintf ("staging/%s", name);
     sfd = openat (cachefd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -192,7 +216,7 @@ run_uncached (const struct jr_extcache_ctx *ctx, const struct jr_ec_config *cfg,
 {
   jr_info ("extcache: miss for %s %s in mode ro: running the bootstrap without caching it", cfg->app,
            cfg->version);
-  if (mount_container_overlay (ctx, cachefd, rootfd, NULL, err) < 0)
+  if (mount_container_overlay (ctx, cachefd, rootfd, NULL, true, err) < 0)
     goto fail;
   if (jr_ec_bootstrap_run (ctx, cfg, ctx->rootfs, err) < 0)
     {
@@ -209,85 +233,74 @@ fail:
 int
 jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record, jr_error_t *err)
 {
-  struct jr_ec_config cfg;
-  struct jr_ec_key key;
+  const struct jr_extcache_session *s = ctx->session;
+  const struct jr_ec_config *cfg = &s->cfg;
+  const struct jr_ec_key *key = &s->key;
   cleanup_close int rootfd = -1;
   cleanup_close int cachefd = -1;
   int64_t t0 = jr_now_ns ();
-  int ret = -1;
 
   *record = NULL;
-  if (jr_ec_config_parse (&ctx->spec->annotations, &cfg, err) < 0)
-    return -1;
-  if (cfg.mode == JR_EC_MODE_OFF)
-    {
-      jr_ec_config_free (&cfg);
-      return 0;
-    }
   rootfd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
-    {
-      jr_error (err, errno, "open rootfs `%s`", ctx->rootfs);
-      goto out_cfg;
-    }
-  if (jr_ec_key_compute (&cfg, ctx->spec, rootfd, &key, err) < 0)
-    goto out_cfg;
-  cachefd = jr_ec_store_open (ctx->cache_dir, err);
+    return jr_error (err, errno, "open rootfs `%s`", ctx->rootfs);
+  cachefd = open (s->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cachefd < 0)
-    goto out;
+    return jr_error (err, errno, "open cache dir `%s`", s->cache_dir);
 
-  {
-    cleanup_close int lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_SH, err);
-    if (lockfd < 0)
-      goto out;
-    if (!jr_ec_store_has (cachefd, key.key))
-      {
-        close (jr_steal_fd (lockfd));
-        if (cfg.mode == JR_EC_MODE_RO)
-          {
-            if (run_uncached (ctx, &cfg, cachefd, rootfd, err) < 0)
-              goto out;
-            *record = xstrdup ("-");
-            ret = 0;
-            goto out;
-          }
-        /* queue behind a bootstrap of the same key, if one runs */
-        lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_EX, err);
-        if (lockfd < 0)
-          goto out;
-        /* whoever held the lock before us may have committed it; if it
-           failed or died, we take over */
-        if (!jr_ec_store_has (cachefd, key.key) && build_layer (ctx, &cfg, &key, cachefd, rootfd, err) < 0)
-          goto out;
-      }
-    /* a hit (or our own fresh layer): only the overlay mount, nothing
-       O(layer); the lock held excludes gc until the in-use marker exists */
-    if (mount_container_overlay (ctx, cachefd, rootfd, key.key, err) < 0)
-      {
-        jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
-        goto out;
-      }
-    jr_ec_store_touch (cachefd, key.key);
-    jr_debug ("extcache: %.12s for %s %s mounted after %.3f ms", key.key, cfg.app, cfg.version,
-              (jr_now_ns () - t0) / 1e6);
-    *record = xstrdup (key.key);
-    ret = 0;
-  }
-
-out:
-  jr_ec_key_free (&key);
-out_cfg:
-  jr_ec_config_free (&cfg);
-  return ret;
+  if (ctx->prepared_hit)
+    {
+      /* the runtime did the rest: lock, check, in-use marker */
+      if (mount_container_overlay (ctx, cachefd, rootfd, key->key, false, err) < 0)
+        return -1;
+    }
+  else
+    {
+      cleanup_close int lockfd = jr_ec_lock_key (cachefd, key->key, LOCK_SH, err);
+      if (lockfd < 0)
+        return -1;
+      if (!jr_ec_store_has (cachefd, key->key))
+        {
+          close (jr_steal_fd (lockfd));
+          if (cfg->mode == JR_EC_MODE_RO)
+            {
+              if (run_uncached (ctx, cfg, cachefd, rootfd, err) < 0)
+                return -1;
+              *record = xstrdup ("-");
+              return 0;
+            }
+          /* queue behind a bootstrap of the same key, if one runs */
+          lockfd = jr_ec_lock_key (cachefd, key->key, LOCK_EX, err);
+          if (lockfd < 0)
+            return -1;
+          /* whoever held the lock before us may have committed it; if it
+             failed or died, we take over */
+          if (!jr_ec_store_has (cachefd, key->key) && build_layer (ctx, cfg, key, cachefd, rootfd, err) < 0)
+            return -1;
+        }
+      /* a hit (or our own fresh layer): only the overlay mount, nothing
+         O(layer); the lock held excludes gc until the in-use marker exists */
+      if (mount_container_overlay (ctx, cachefd, rootfd, key->key, true, err) < 0)
+        {
+          jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
+          return -1;
+        }
+      jr_ec_store_touch (cachefd, key->key);
+    }
+  jr_debug ("extcache: %.12s for %s %s mounted after %.3f ms", key->key, cfg->app, cfg->version,
+            (jr_now_ns () - t0) / 1e6);
+  *record = xstrdup (key->key);
+  return 0;
 }
 
 /* Removing a container's upper and work dirs costs 1-2 ms on ext4 (the
    overlay's work/incompat/volatile included), more with files in the
-   upper, and starting a process to do it in the background costs as much
-   again here (exec).  So `delete` only renames the dir into trash/, and
-   one delete in TRASH_BATCH starts a detached `jitrun cache empty-trash`
-   for the lot, as containerd leaves snapshot removal to its gc.  `cache
-   gc` empties the trash too. */
+   upper.  So `delete` only renames the dir into trash/, and one delete in
+   TRASH_BATCH forks a detached child that empties it, as containerd
+   leaves snapshot removal to its gc, and makes spare dirs for the next
+   creates (creating inodes is as dear as removing them).  A fork, not an exec of `jitrun cache
+   empty-trash`: an exec costs ~3 ms here, a fork of this small process
+   ~0.1 ms.  `cache gc` and `cache empty-trash` empty the trash too. */
 #define TRASH_BATCH 8
 
 static bool
@@ -356,6 +369,47 @@ seal_in_background (const char *cache_dir, const char *key)
   spawn_cache_cmd (cache_dir, "seal", key);
 }
 
+/* What the background emptier does: the trash out, spare container dirs
+   in (so the next creates take one with a rename). */
+static int
+empty_trash_and_refill (int cachefd, jr_error_t *err)
+{
+  int r = jr_ec_trash_empty (cachefd, err);
+
+  if (jr_ec_spares_refill (cachefd, JR_EC_SPARE_TARGET, r < 0 ? NULL : err) < 0)
+    r = -1;
+  return r;
+}
+
+static void
+empty_trash_in_background (const char *cache_dir)
+{
+  cleanup_close int cachefd = -1;
+  int nullfd;
+  pid_t pid = fork ();
+
+  if (pid < 0)
+    jr_debug ("extcache: cannot fork the trash emptier: %s", strerror (errno));
+  if (pid != 0)
+    return;
+  /* Detached from the caller's session and stdio: a caller that reads our
+     output until EOF (containerd, conmon) must not wait for us.  We are
+     reparented to the nearest subreaper when delete exits. */
+  setsid ();
+  nullfd = open ("/dev/null", O_RDWR);
+  if (nullfd >= 0)
+    {
+      dup2 (nullfd, 0);
+      dup2 (nullfd, 1);
+      dup2 (nullfd, 2);
+    }
+  syscall (SYS_close_range, 3, ~0U, 0);
+  if (chdir ("/") < 0 || setpriority (PRIO_PROCESS, 0, 10) < 0)
+    _exit (1);
+  cachefd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _exit (cachefd >= 0 && empty_trash_and_refill (cachefd, NULL) == 0 ? 0 : 1);
+}
+
 int
 jr_extcache_container_delete (const char *cache_dir, const char *container_id, const char *record,
                               jr_error_t *err)
@@ -372,7 +426,7 @@ jr_extcache_container_delete (const char *cache_dir, const char *container_id, c
   if (r < 0)
     return jr_error_wrap (err, "remove the extension cache dirs of `%s`", container_id);
   if (r > 0 && trash_is_full (cachefd))
-    spawn_cache_cmd (cache_dir, "empty-trash", NULL);
+    empty_trash_in_background (cache_dir);
   return 0;
 }
 
@@ -773,7 +827,8 @@ static const char cache_usage[]
       "  seal [ID...]                 make committed layers durable and digest them\n"
       "                               (run in the background by create)\n"
       "  empty-trash                  remove what deleted containers and removed\n"
-      "                               entries left (run in the background by delete)\n"
+      "                               entries left, make spare container dirs\n"
+      "                               (run in the background by delete)\n"
       "  push ID [--registry REPO] [--format json]\n"
       "                               push an entry to a registry repository\n"
       "  pull REPO:KEY [--format json]\n"
@@ -783,35 +838,103 @@ static const char cache_usage[]
 
 /* ---- the session of one create ------------------------------------------ */
 
-struct jr_extcache_session
+/* A local hit is prepared here, in the runtime, where nothing costs a
+   copy-on-write fault: lock the key shared, check the entry, make the
+   container's dirs with the in-use marker (from then on gc leaves the
+   layer alone), record the use. */
+static int
+prepare_local_hit (struct jr_extcache_session *s, jr_error_t *err)
 {
-  char *cache_dir;
-  const struct oci_spec *spec;
-  const char *registry;
-  const char *insecure_registries;
-};
+  cleanup_close int cachefd = jr_ec_store_open (s->cache_dir, err);
+  cleanup_close int lockfd = -1;
+  cleanup_close int cfd = -1;
+
+  if (cachefd < 0)
+    return -1;
+  lockfd = jr_ec_lock_key (cachefd, s->key.key, LOCK_SH, err);
+  if (lockfd < 0)
+    return -1;
+  if (!jr_ec_store_has (cachefd, s->key.key))
+    return 0; /* the init finds out who builds it */
+  cfd = jr_ec_container_dir_create (cachefd, s->container_id, s->key.key, err);
+  if (cfd < 0)
+    {
+      jr_ec_container_dir_remove (cachefd, s->container_id, NULL);
+      return -1;
+    }
+  jr_ec_store_touch (cachefd, s->key.key);
+  s->hit = true;
+  return 0;
+}
+
+static bool
+has_user_namespace (const struct oci_spec *spec)
+{
+  size_t i;
+
+  if (spec->linux_ == NULL)
+    return false;
+  for (i = 0; i < spec->linux_->namespaces_len; i++)
+    if (spec->linux_->namespaces[i].type && strcmp (spec->linux_->namespaces[i].type, "user") == 0)
+      return true;
+  return false;
+}
 
 int
 jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec,
-                          const char *rootfs, struct jr_extcache_session **session, jr_error_t *err)
+                          const char *container_id, const char *rootfs, struct jr_extcache_session **session,
+                          jr_error_t *err)
 {
   struct jr_extcache_session *s;
+  cleanup_close int rootfd = -1;
 
   *session = NULL;
   if (!jr_extcache_wanted (spec))
     return 0;
   s = xmalloc0 (sizeof (*s));
   s->cache_dir = xstrdup (jr_extcache_dir (opts->cache_dir));
+  s->container_id = xstrdup (container_id);
   s->spec = spec;
   s->registry = opts->registry;
   s->insecure_registries = opts->insecure_registries;
-  if (jr_registry_prefetch (s->cache_dir, spec, rootfs, s->registry, s->insecure_registries, err) < 0)
+  if (jr_ec_config_parse (&spec->annotations, &s->cfg, err) < 0)
+    goto fail;
+  if (has_user_namespace (spec))
     {
-      jr_extcache_create_end (s, NULL, false);
-      return -1;
+      /* Its init is an unprivileged user on the host: it can open neither
+         the root-only cache nor the root-owned upper dirs it would mount. */
+      jr_error (err, 0,
+                "annotation `%s`: the extension cache does not support containers with a user namespace",
+                JR_EC_ANN_BOOTSTRAP);
+      goto fail;
     }
+  /* the rootfs as the init will see it before the spec's mounts */
+  rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    {
+      jr_error (err, errno, "open rootfs `%s`", rootfs);
+      goto fail;
+    }
+  if (jr_ec_key_compute (&s->cfg, spec, rootfd, &s->key, err) < 0)
+    goto fail;
   *session = s;
   return 0;
+
+fail:
+  jr_extcache_create_end (s, NULL, false);
+  return -1;
+}
+
+int
+jr_extcache_create_prepare (struct jr_extcache_session *s, jr_error_t *err)
+{
+  if (s == NULL)
+    return 0;
+  if (jr_registry_prefetch (s->cache_dir, s->spec, &s->cfg, &s->key, s->registry, s->insecure_registries, err)
+          < 0
+      || prepare_local_hit (s, err) < 0)
+    return -1;
+  return s->hit ? 1 : 0;
 }
 
 const char *
@@ -830,6 +953,16 @@ jr_extcache_create_end (struct jr_extcache_session *s, const char *record, bool 
       seal_in_background (s->cache_dir, record);
       jr_registry_after_create (s->cache_dir, s->spec, record, s->registry, s->insecure_registries);
     }
+  if (!created && s->hit)
+    {
+      /* the init may have failed before it reported the record */
+      cleanup_close int cachefd = open (s->cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (cachefd >= 0)
+        jr_ec_container_dir_remove (cachefd, s->container_id, NULL);
+    }
+  jr_ec_key_free (&s->key);
+  jr_ec_config_free (&s->cfg);
+  free (s->container_id);
   free (s->cache_dir);
   free (s);
 }
@@ -868,6 +1001,6 @@ jr_extcache_cli (const struct jr_extcache_opts *opts, int argc, char **argv, jr_
     return cmd_seal (cachefd, argc, argv, err);
   if (strcmp (cmd, "empty-trash") == 0)
     return argc > 1 ? jr_error (err, 0, "cache empty-trash: unexpected argument `%s`", argv[1])
-                    : jr_ec_trash_empty (cachefd, err);
+                    : empty_trash_and_refill (cachefd, err);
   return cmd_verify (cachefd, argc, argv, err);
 }

@@ -1,9 +1,10 @@
 /* jitrun - the just-in-time extension cache: the module's whole public face.
  *
- * The container lifecycle calls it in exactly two places:
- *  - jr_extcache_prepare_rootfs, in the container init while preparing the
- *    rootfs (in the container's namespaces and cgroup, before the spec's
- *    mounts and pivot_root);
+ * The container lifecycle calls it in two places:
+ *  - while preparing the rootfs in `create`: jr_extcache_prepare_rootfs in
+ *    the container init (in the container's namespaces and cgroup, before
+ *    the spec's mounts and pivot_root), framed on the runtime's side by
+ *    the session calls below (begin / prepare / end);
  *  - jr_extcache_container_delete, from `delete`.
  * Everything else (key, store, bootstrap, snapshot/commit, gc) is private
  * to src/libjitrun/extcache/.
@@ -34,21 +35,34 @@ const char *jr_extcache_dir (const char *cli_cache_dir);
 bool jr_extcache_wanted (const struct oci_spec *spec);
 
 /* One container's use of the cache during `create`, in the runtime
-   process: begin before the init is forked (NULL *session: the container
-   does not use the cache; on a local miss the layer may come from the
-   registry, reached from the host's network here), end once the init is
-   ready (a freshly bootstrapped layer is pushed in the background) or
-   failed.  Between them the init calls jr_extcache_prepare_rootfs. */
+   process:
+   - begin, before the init is forked: parses the annotations and computes
+     the key (NULL *session: the container does not use the cache);
+   - prepare, right after the fork, while the child sets up its namespaces
+     (the two run in parallel): on a local miss the layer may come from the
+     registry, reached from the host's network here; a local hit is
+     prepared (lock, check, the container's dirs with the in-use marker) so
+     the init only mounts.  Returns 1 for a prepared hit, 0 otherwise: the
+     lifecycle passes it to the init (whose copy of the session predates
+     it) as jr_extcache_ctx.prepared_hit;
+   - end, once the init is ready (a fresh layer is sealed and pushed in the
+     background) or failed.
+   Between prepare and end the init calls jr_extcache_prepare_rootfs.
+   Doing this work in the runtime is also cheaper than in the init, where
+   every page first written is a copy-on-write fault. */
 struct jr_extcache_session;
 int jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec,
-                              const char *rootfs, struct jr_extcache_session **session, jr_error_t *err);
+                              const char *container_id, const char *rootfs,
+                              struct jr_extcache_session **session, jr_error_t *err);
+int jr_extcache_create_prepare (struct jr_extcache_session *session, jr_error_t *err);
 const char *jr_extcache_session_dir (const struct jr_extcache_session *session);
 /* record: what the init reported (NULL when it failed before that). */
 void jr_extcache_create_end (struct jr_extcache_session *session, const char *record, bool created);
 
 struct jr_extcache_ctx
 {
-  const char *cache_dir; /* from jr_extcache_dir */
+  const struct jr_extcache_session *session; /* from jr_extcache_create_begin */
+  bool prepared_hit;                         /* what jr_extcache_create_prepare returned */
   const char *container_id;
   const struct oci_spec *spec;
   const char *rootfs; /* absolute path, already a private mount point */

@@ -34,6 +34,9 @@
 #include "libjitrun/error.h"
 #include "oci_spec.h"
 
+struct jr_ec_config;
+struct jr_ec_key;
+
 #define JR_REG_ANN_REGISTRY "run.jitrun.registry"
 #define JR_REG_ANN_REQUIRED "run.jitrun.registry-required"
 #define JR_REG_ENV          "JITRUN_REGISTRY"
@@ -132,8 +135,9 @@ const char *jr_registry_for_spec (const struct oci_spec *spec, const char *cli_r
    lock it, pull its layer, verify, unpack, commit.  A registry miss is
    silent; a failure is a warning (the init then bootstraps), or an error
    with run.jitrun.registry-required=true. */
-int jr_registry_prefetch (const char *cache_dir, const struct oci_spec *spec, const char *rootfs,
-                          const char *cli_registry, const char *cli_insecure, jr_error_t *err);
+int jr_registry_prefetch (const char *cache_dir, const struct oci_spec *spec, const struct jr_ec_config *cfg,
+                          const struct jr_ec_key *key, const char *cli_registry, const char *cli_insecure,
+                          jr_error_t *err);
 
 /* After a successful `create` whose record is `record` (a key, or "-"):
    when the entry was never pushed or pulled, push it from a detached

@@ -570,42 +570,29 @@ registry_required (const struct oci_spec *spec)
 }
 
 int
-jr_registry_prefetch (const char *cache_dir, const struct oci_spec *spec, const char *rootfs,
-                      const char *cli_registry, const char *cli_insecure, jr_error_t *err)
+jr_registry_prefetch (const char *cache_dir, const struct oci_spec *spec, const struct jr_ec_config *cfg,
+                      const struct jr_ec_key *key, const char *cli_registry, const char *cli_insecure,
+                      jr_error_t *err)
 {
   const char *registry = jr_registry_for_spec (spec, cli_registry);
-  struct jr_ec_config cfg = { 0 };
-  struct jr_ec_key key = { 0 };
   struct jr_registry_ref ref = { 0 };
-  cleanup_close int rootfd = -1;
   cleanup_close int cachefd = -1;
   cleanup_close int lockfd = -1;
   struct oci_jvalue *result = NULL;
   jr_error_t e = NULL;
   int64_t t0 = jr_now_ns ();
-  bool have_cfg = false, have_key = false;
   int r, ret = 0;
 
   if (registry == NULL)
     return 0;
-  /* errors in the annotations or the key are the init's to report */
-  if (jr_ec_config_parse (&spec->annotations, &cfg, &e) < 0)
-    goto out;
-  have_cfg = true;
-  if (cfg.mode == JR_EC_MODE_OFF)
-    goto out;
-  rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0 || jr_ec_key_compute (&cfg, spec, rootfd, &key, &e) < 0)
-    goto out;
-  have_key = true;
   cachefd = jr_ec_store_open (cache_dir, &e);
   if (cachefd < 0)
     goto out;
-  if (jr_ec_store_has (cachefd, key.key))
+  if (jr_ec_store_has (cachefd, key->key))
     goto out; /* a local hit: the registry is not asked */
   /* single-flight with local bootstraps and other pulls of this key */
-  lockfd = jr_ec_lock_key (cachefd, key.key, LOCK_EX, &e);
-  if (lockfd < 0 || jr_ec_store_has (cachefd, key.key))
+  lockfd = jr_ec_lock_key (cachefd, key->key, LOCK_EX, &e);
+  if (lockfd < 0 || jr_ec_store_has (cachefd, key->key))
     goto out;
 
   if (jr_registry_ref_parse (registry, &ref, &e) < 0)
@@ -616,13 +603,14 @@ jr_registry_prefetch (const char *cache_dir, const struct oci_spec *spec, const 
       goto failed;
     }
   result = oci_jobject_new ();
-  r = pull_ref (cachefd, &ref, key.key, key.key, cli_insecure, false, result, &e);
+  r = pull_ref (cachefd, &ref, key->key, key->key, cli_insecure, false, result, &e);
   if (r < 0)
     goto failed;
   if (r == 0)
-    jr_info ("extcache: %.12s (%s %s) is not in registry %s either", key.key, cfg.app, cfg.version, registry);
+    jr_info ("extcache: %.12s (%s %s) is not in registry %s either", key->key, cfg->app, cfg->version,
+             registry);
   else
-    jr_info ("extcache: pulled %.12s (%s %s) from %s in %.3f s", key.key, cfg.app, cfg.version, registry,
+    jr_info ("extcache: pulled %.12s (%s %s) from %s in %.3f s", key->key, cfg->app, cfg->version, registry,
              (jr_now_ns () - t0) / 1e9);
   goto out;
 
@@ -636,15 +624,11 @@ failed:
   jr_warn ("extcache: pull from registry %s failed, bootstrapping locally: %s", registry, e ? e->msg : "?");
 
 out:
-  if (e && ret == 0 && !have_key)
+  if (e && ret == 0)
     jr_debug ("extcache: registry prefetch skipped: %s", e->msg);
   jr_error_free (&e);
   oci_jvalue_free (result);
   jr_registry_ref_free (&ref);
-  if (have_key)
-    jr_ec_key_free (&key);
-  if (have_cfg)
-    jr_ec_config_free (&cfg);
   return ret;
 }
 

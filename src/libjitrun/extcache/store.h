@@ -10,6 +10,8 @@
  *                             in-use marker gc honours)
  *   trash/                    entries and container dirs being removed (rename
  *                             first: atomic; emptied in the background)
+ *   spare/<rand>/             empty container dirs (upper/ work/ layer) made in
+ *                             the background, taken by a create with one rename
  * A layers/<key> dir only ever appears by rename of a complete staging dir,
  * so it is complete whenever it exists.
  *
@@ -58,12 +60,15 @@ const char *jr_ec_boot_id (void);
    nobody's in-use layer: its users died with the boot).  Call with the
    key locked LOCK_EX.  0 also when there was nothing. */
 int jr_ec_store_discard (int cachefd, const char *key, jr_error_t *err);
-/* Record a use now (utimensat of meta.json). */
+/* Record a use now (utimensat of meta.json), to the minute. */
 void jr_ec_store_touch (int cachefd, const char *key);
 
 /* containers/<id>/{upper,work} (fresh) and the `layer` marker holding key
    (may be NULL: no layer used).  Returns an O_DIRECTORY fd of the dir. */
 int jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_error_t *err);
+/* Make spare container dirs until spare/ holds target of them. */
+#define JR_EC_SPARE_TARGET 16
+int jr_ec_spares_refill (int cachefd, size_t target, jr_error_t *err);
 int jr_ec_container_dir_remove (int cachefd, const char *id, jr_error_t *err);
 /* Move containers/<id> into trash/ with one rename: 1 if moved, 0 if there
    was nothing (removed in place if it could not be moved). */
