@@ -178,6 +178,6 @@ JSON
             args=$(jr_json_array /bin/sh -c "$bootstrap && exec$q")
         fi
     fi
-    jr_write_config "$bundle" "$args" "$JR_ANNOTATIONS" false "$cwd" \
+    jr_write_config "$bundle" "$args" "$JR_ANNOTATIONS" "${JR_JIT_READONLY:-false}" "$cwd" \
         "\"PIP_DISABLE_PIP_VERSION_CHECK=1\"${env:+, $env}"
 }

@@ -354,10 +354,10 @@ init_main (struct create_ctx *c)
       /* the runtime prepares its part while we set up the namespaces */
       if (jr_sync_expect (c->sync_fd, "jitrun", JR_SYNC_EXTCACHE_GO, &go, &err) < 0)
         jr_sync_fail (c->sync_fd, err);
-      ectx.prepared_hit = go.value == 1;
-      jr_sync_msg_clear (&go);
+      ectx.hit_key = go.data;
       if (jr_extcache_prepare_rootfs (&ectx, &record, &err) < 0)
         jr_sync_fail (c->sync_fd, err);
+      jr_sync_msg_clear (&go);
       if (record && jr_sync_send (c->sync_fd, JR_SYNC_EXTCACHE, 0, record, &err) < 0)
         jr_sync_fail (c->sync_fd, err);
     }
@@ -497,7 +497,7 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
 {
   int fds[2];
   cleanup_close int sock = -1;
-  int extcache_hit = 0;
+  const char *extcache_hit_key = NULL;
   pid_t child;
   int status;
 
@@ -521,12 +521,8 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
 
   /* in parallel with the child's namespace setup; the answer goes to the
      init once it exists (the intermediate may be reading USERMAP_DONE) */
-  if (c->extcache)
-    {
-      extcache_hit = jr_extcache_create_prepare (c->extcache, err);
-      if (extcache_hit < 0)
-        goto fail;
-    }
+  if (c->extcache && jr_extcache_create_prepare (c->extcache, c->rootfs, &extcache_hit_key, err) < 0)
+    goto fail;
 
   for (;;)
     {
@@ -545,7 +541,7 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
           c->state.pid = msg.value;
           waitpid (child, &status, 0);
           child = -1;
-          if (c->extcache && jr_sync_send (sock, JR_SYNC_EXTCACHE_GO, extcache_hit, NULL, err) < 0)
+          if (c->extcache && jr_sync_send (sock, JR_SYNC_EXTCACHE_GO, 0, extcache_hit_key, err) < 0)
             goto fail;
           break;
         case JR_SYNC_EXTCACHE:
@@ -826,7 +822,7 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       .registry = g->registry,
       .insecure_registries = g->insecure_registries,
     };
-    if (jr_extcache_create_begin (&eopts, c.spec, id, c.rootfs, &c.extcache, err) < 0)
+    if (jr_extcache_create_begin (&eopts, c.spec, id, &c.extcache, err) < 0)
       goto out;
   }
   c.state_json = state_json_for_hooks (&c, "creating");

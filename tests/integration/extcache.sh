@@ -229,6 +229,30 @@ test_readonly_root_on_hit() {
 	assert_eq "$(runs)" 1
 }
 
+# overlay_work_in_cache: run a container on a hit that stays up, report whether
+# the overlay's work dirs are in the cache (writable root) or not (a
+# read-only root's upper is a detached tmpfs).
+overlay_work_in_cache() {
+	local id
+	ec_args 'cat /app/installed; exec sleep 100'
+	id=$(new_id)
+	rt_run_d "$id" "$T_DIR/b"
+	wait_file_contains "$T_DIR/$id.out" installed-v1
+	assert_file_exists "$T_DIR/cache/containers/$id/layer" "no in-use marker"
+	find "$T_DIR/cache/containers/$id/work" -mindepth 1 | wc -l
+	rt delete --force "$id" >/dev/null
+}
+
+test_readonly_root_hit_upper_on_tmpfs() {
+	jitrun_only
+	ec_bundle '.root.readonly = true'
+	ec_run >/dev/null
+	assert_eq "$(overlay_work_in_cache)" 0 "a read-only root's overlay used work dirs in the cache"
+	bundle_jq b '.root.readonly = false'
+	assert_ne "$(overlay_work_in_cache)" 0 "a writable root's overlay has no work dirs in the cache"
+	assert_eq "$(runs)" 1
+}
+
 test_writes_stay_per_container() {
 	jitrun_only
 	ec_bundle '.root.readonly = false'

@@ -36,15 +36,15 @@ bool jr_extcache_wanted (const struct oci_spec *spec);
 
 /* One container's use of the cache during `create`, in the runtime
    process:
-   - begin, before the init is forked: parses the annotations and computes
-     the key (NULL *session: the container does not use the cache);
+   - begin, before the init is forked: parses the annotations (NULL
+     *session: the container does not use the cache);
    - prepare, right after the fork, while the child sets up its namespaces
-     (the two run in parallel): on a local miss the layer may come from the
-     registry, reached from the host's network here; a local hit is
-     prepared (lock, check, the container's dirs with the in-use marker) so
-     the init only mounts.  Returns 1 for a prepared hit, 0 otherwise: the
-     lifecycle passes it to the init (whose copy of the session predates
-     it) as jr_extcache_ctx.prepared_hit;
+     (the two run in parallel): computes the key; on a local miss the layer
+     may come from the registry, reached from the host's network here; a
+     local hit is prepared (lock, check, the container's dirs with the
+     in-use marker) so the init only mounts.  *hit_key is then the key
+     (owned by the session), else NULL: the lifecycle passes it to the init
+     (whose copy of the session predates it) as jr_extcache_ctx.hit_key;
    - end, once the init is ready (a fresh layer is sealed and pushed in the
      background) or failed.
    Between prepare and end the init calls jr_extcache_prepare_rootfs.
@@ -52,9 +52,10 @@ bool jr_extcache_wanted (const struct oci_spec *spec);
    every page first written is a copy-on-write fault. */
 struct jr_extcache_session;
 int jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec,
-                              const char *container_id, const char *rootfs,
-                              struct jr_extcache_session **session, jr_error_t *err);
-int jr_extcache_create_prepare (struct jr_extcache_session *session, jr_error_t *err);
+                              const char *container_id, struct jr_extcache_session **session,
+                              jr_error_t *err);
+int jr_extcache_create_prepare (struct jr_extcache_session *session, const char *rootfs, const char **hit_key,
+                                jr_error_t *err);
 const char *jr_extcache_session_dir (const struct jr_extcache_session *session);
 /* record: what the init reported (NULL when it failed before that). */
 void jr_extcache_create_end (struct jr_extcache_session *session, const char *record, bool created);
@@ -62,7 +63,7 @@ void jr_extcache_create_end (struct jr_extcache_session *session, const char *re
 struct jr_extcache_ctx
 {
   const struct jr_extcache_session *session; /* from jr_extcache_create_begin */
-  bool prepared_hit;                         /* what jr_extcache_create_prepare returned */
+  const char *hit_key;                       /* what jr_extcache_create_prepare returned */
   const char *container_id;
   const struct oci_spec *spec;
   const char *rootfs; /* absolute path, already a private mount point */
