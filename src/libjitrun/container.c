@@ -521,8 +521,17 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
 
   /* in parallel with the child's namespace setup; the answer goes to the
      init once it exists (the intermediate may be reading USERMAP_DONE) */
-  if (c->extcache && jr_extcache_create_prepare (c->extcache, c->rootfs, &extcache_hit_key, err) < 0)
-    goto fail;
+  if (c->extcache)
+    {
+      if (jr_extcache_create_prepare (c->extcache, c->rootfs, &extcache_hit_key, err) < 0)
+        goto fail;
+      /* Only the intermediate reads from us before the init exists, and
+         only USERMAP_DONE: without a new user namespace the init can have
+         its answer now (queued until it asks). */
+      if (!(c->ns.new_flags & CLONE_NEWUSER)
+          && jr_sync_send (sock, JR_SYNC_EXTCACHE_GO, 0, extcache_hit_key, err) < 0)
+        goto fail;
+    }
 
   for (;;)
     {
@@ -541,7 +550,8 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
           c->state.pid = msg.value;
           waitpid (child, &status, 0);
           child = -1;
-          if (c->extcache && jr_sync_send (sock, JR_SYNC_EXTCACHE_GO, 0, extcache_hit_key, err) < 0)
+          if (c->extcache && (c->ns.new_flags & CLONE_NEWUSER)
+              && jr_sync_send (sock, JR_SYNC_EXTCACHE_GO, 0, extcache_hit_key, err) < 0)
             goto fail;
           break;
         case JR_SYNC_EXTCACHE:

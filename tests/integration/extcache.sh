@@ -87,21 +87,21 @@ test_delete_moves_container_dirs_to_trash_emptied_in_batches() {
 	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0
 	assert_eq "$(trash_left)" $((before + 1)) "delete did not move the container's dirs into trash"
 	assert_match "$(ls "$T_DIR/cache/trash")" 'c-.*[.][0-9a-f]{16}'
-	# the 8th dir in trash starts the background emptier (before: none)
-	for i in $(seq $((7 - $(trash_left)))); do ec_run >/dev/null; done
-	assert_eq "$(trash_left)" 7
+	# the 32nd dir in trash starts the background emptier (before: none)
+	for i in $(seq $((31 - $(trash_left)))); do ec_run >/dev/null; done
+	assert_eq "$(trash_left)" 31
 	ec_run >/dev/null
 	wait_for -t 20 trash_empty
 	# the dirs of containers that wrote nothing came back as spares, and the
 	# pool was topped up: the next create takes one with a rename
-	wait_for spares_are 16
+	wait_for spares_are 64
 	ec_run >/dev/null
-	assert_eq "$(spares)" 15
+	assert_eq "$(spares)" 63
 	# and the CLI empties it on demand
 	assert_eq "$(trash_left)" 1
 	expect_ok "$RUNTIME" cache empty-trash
 	assert_eq "$(trash_left)" 0
-	assert_eq "$(spares)" 16
+	assert_eq "$(spares)" 64
 	expect_fail "$RUNTIME" cache empty-trash extra
 	assert_contains "$ERR" "unexpected argument"
 }

@@ -361,7 +361,7 @@ jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record, jr
    creates (creating inodes is as dear as removing them).  A fork, not an exec of `jitrun cache
    empty-trash`: an exec costs ~3 ms here, a fork of this small process
    ~0.1 ms.  `cache gc` and `cache empty-trash` empty the trash too. */
-#define TRASH_BATCH 8
+#define TRASH_BATCH 32
 
 static bool
 trash_is_full (int cachefd)

@@ -67,7 +67,8 @@ void jr_ec_store_touch (int cachefd, const char *key);
    (may be NULL: no layer used).  Returns an O_DIRECTORY fd of the dir. */
 int jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_error_t *err);
 /* Make spare container dirs until spare/ holds target of them. */
-#define JR_EC_SPARE_TARGET 16
+/* twice the emptier's batch: the pool outlasts the creates between two runs */
+#define JR_EC_SPARE_TARGET 64
 int jr_ec_spares_refill (int cachefd, size_t target, jr_error_t *err);
 int jr_ec_container_dir_remove (int cachefd, const char *id, jr_error_t *err);
 /* Move containers/<id> into trash/ with one rename: 1 if moved, 0 if there
