@@ -2,11 +2,12 @@
  *
  * Locking protocol on locks/<key>.lock (flock, so a dead holder releases
  * it): a create takes LOCK_SH to check for the entry and, on a hit, to
- * record its use and mount it; on a miss it takes LOCK_EX, checks again
- * (someone may have built it meanwhile) and bootstraps.  Concurrent
- * creates of one key thus queue behind one bootstrap; if it fails or its
- * jitrun dies, the next one in line takes over.  gc/rm take LOCK_EX
- * without waiting, so they never remove a layer being mounted. */
+ * write the in-use marker (the runtime does this, before the init mounts);
+ * on a miss the init takes LOCK_EX, checks again (someone may have built
+ * it meanwhile) and bootstraps.  Concurrent creates of one key thus queue
+ * behind one bootstrap; if it fails or its jitrun dies, the next one in
+ * line takes over.  gc/rm take LOCK_EX without waiting and honour the
+ * in-use markers, so they never remove a layer being mounted or used. */
 #define _GNU_SOURCE
 #include <config.h>
 #include "extcache.h"
