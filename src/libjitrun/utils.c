@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -462,6 +463,17 @@ static int
 cmp_strp (const void *a, const void *b)
 {
   return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+int
+jr_flock (int fd, int op)
+{
+  int r;
+
+  do
+    r = flock (fd, op);
+  while (r < 0 && errno == EINTR);
+  return r;
 }
 
 DIR *

@@ -78,6 +78,8 @@ int jr_rm_rf_at (int dirfd, const char *name, jr_error_t *err);
    NULL-terminated vector (never NULL) and its length in *n (may be NULL). */
 /* opendir of path relative to dfd, O_CLOEXEC; NULL with errno set. */
 DIR *jr_opendir_at (int dfd, const char *path);
+/* flock(2), retried on EINTR. */
+int jr_flock (int fd, int op);
 int jr_list_dir_sorted (int dfd, char ***names, size_t *n, jr_error_t *err);
 /* Write all of buf to fd, retrying on EINTR/short writes. */
 int jr_write_all (int fd, const void *buf, size_t len);

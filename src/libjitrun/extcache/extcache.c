@@ -357,11 +357,12 @@ jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record, jr
 /* Removing a container's upper and work dirs costs 1-2 ms on ext4 (the
    overlay's work/incompat/volatile included), more with files in the
    upper.  So `delete` only renames the dir into trash/, and one delete in
-   TRASH_BATCH forks a detached child that empties it, as containerd
-   leaves snapshot removal to its gc, and makes spare dirs for the next
-   creates (creating inodes is as dear as removing them).  A fork, not an exec of `jitrun cache
-   empty-trash`: an exec costs ~3 ms here, a fork of this small process
-   ~0.1 ms.  `cache gc` and `cache empty-trash` empty the trash too. */
+   TRASH_BATCH forks a detached child that empties it (as containerd
+   leaves snapshot removal to its gc) and makes spare dirs for the next
+   creates: creating inodes is as dear as removing them.  A fork, not an
+   exec of `jitrun cache empty-trash` (~3 ms here); even so a fork costs
+   about 1 ms on this kind of VM, hence the batch.  `cache gc` and `cache
+   empty-trash` empty the trash too. */
 #define TRASH_BATCH 32
 
 static bool

@@ -228,6 +228,18 @@ jr_ec_digest_tree (int dirfd, char digest[JR_EC_DIGEST_LEN], int64_t *size, int6
   return ret;
 }
 
+/* meta.json's text; frees meta */
+static char *
+meta_json_take (struct oci_jvalue *meta)
+{
+  char *json = oci_jvalue_to_json (meta, true);
+
+  oci_jvalue_free (meta);
+  if (json == NULL)
+    abort ();
+  return json;
+}
+
 /* The part of meta.json known at commit time; the seal adds size,
    fileCount and digest. */
 static char *
@@ -235,7 +247,6 @@ commit_meta_json (const struct jr_ec_config *cfg, const struct jr_ec_key *key, d
 {
   cleanup_free char *created = jr_rfc3339_now ();
   struct oci_jvalue *meta = oci_jobject_new ();
-  char *json;
 
   oci_jobject_set_str (meta, "key", key->key);
   oci_jobject_set_str (meta, "app", cfg->app);
@@ -249,11 +260,7 @@ commit_meta_json (const struct jr_ec_config *cfg, const struct jr_ec_key *key, d
   oci_jobject_set_str (meta, "created", created);
   oci_jobject_set_double (meta, "bootstrapSeconds", bootstrap_seconds);
   oci_jobject_set_str (meta, "jitrunVersion", PACKAGE_VERSION);
-  json = oci_jvalue_to_json (meta, true);
-  oci_jvalue_free (meta);
-  if (json == NULL)
-    abort ();
-  return json;
+  return meta_json_take (meta);
 }
 
 int
@@ -354,7 +361,6 @@ jr_ec_seal (int cachefd, const char *key, jr_error_t *err)
   const char *delay;
   size_t len = 0;
   ssize_t n;
-  int r;
 
   /* Everything goes through fds: if rm or gc move the entry to trash
      meanwhile, we seal (or fail on) an entry nobody sees any more. */
@@ -365,10 +371,7 @@ jr_ec_seal (int cachefd, const char *key, jr_error_t *err)
   if (markfd < 0)
     return errno == ENOENT ? 0 : jr_error (err, errno, "open `%s/%s`", entry, JR_EC_UNSEALED_MARK);
   /* one sealer at a time; the others wait and then find it done */
-  do
-    r = flock (markfd, LOCK_EX);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
+  if (jr_flock (markfd, LOCK_EX) < 0)
     return jr_error (err, errno, "lock `%s/%s`", entry, JR_EC_UNSEALED_MARK);
   if (fstat (markfd, &st) < 0)
     return jr_error (err, errno, "stat `%s/%s`", entry, JR_EC_UNSEALED_MARK);
@@ -404,10 +407,7 @@ jr_ec_seal (int cachefd, const char *key, jr_error_t *err)
   oci_jobject_set_int (meta, "size", size);
   oci_jobject_set_int (meta, "fileCount", files);
   oci_jobject_set_str (meta, "digest", digest);
-  out = oci_jvalue_to_json (meta, true);
-  oci_jvalue_free (meta);
-  if (out == NULL)
-    abort ();
+  out = meta_json_take (meta);
   /* durable data (the syncfs above), then the digest (fsync + rename),
      then the marker goes: a crash at any point leaves the marker */
   if (jr_write_file_atomic_at (entryfd, "meta.json", out, strlen (out), 0600, err) < 0)

@@ -68,15 +68,11 @@ jr_ec_lock_key (int cachefd, const char *key, int op, jr_error_t *err)
     {
       cleanup_close int fd = -1;
       struct stat st_fd, st_path;
-      int r;
 
       fd = openat (cachefd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (fd < 0)
         return jr_error (err, errno, "open lock `%s`", path);
-      do
-        r = flock (fd, op);
-      while (r < 0 && errno == EINTR);
-      if (r < 0)
+      if (jr_flock (fd, op) < 0)
         {
           if (errno == EWOULDBLOCK && (op & LOCK_NB))
             return -EWOULDBLOCK;
@@ -244,15 +240,11 @@ jr_ec_spares_refill (int cachefd, size_t target, jr_error_t *err)
 {
   cleanup_close int sparefd = openat (cachefd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   size_t have = 0;
-  int r;
 
   if (sparefd < 0)
     return errno == ENOENT ? 0 : jr_error (err, errno, "open cache spare dir");
   /* one refiller at a time: a `.new-*` dir seen under the lock is stale */
-  do
-    r = flock (sparefd, LOCK_EX);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
+  if (jr_flock (sparefd, LOCK_EX) < 0)
     return jr_error (err, errno, "lock cache spare dir");
   {
     cleanup_dir DIR *d = jr_opendir_at (sparefd, ".");
@@ -362,16 +354,12 @@ jr_ec_trash_empty (int cachefd, jr_error_t *err)
   cleanup_close int sparefd = openat (cachefd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   size_t spares = sparefd >= 0 ? count_spares (sparefd) : 0;
   bool failed = false;
-  int r;
 
   if (trashfd < 0)
     return errno == ENOENT ? 0 : jr_error (err, errno, "open cache trash dir");
   /* one emptier at a time; a waiting one rescans after the holder, so an
      entry renamed in while the holder finishes is not forgotten */
-  do
-    r = flock (trashfd, LOCK_EX);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
+  if (jr_flock (trashfd, LOCK_EX) < 0)
     return jr_error (err, errno, "lock cache trash dir");
   /* rescan until a pass removes nothing: entries may be renamed in
      meanwhile; one that cannot be removed is skipped, not retried */
