@@ -136,6 +136,34 @@ test_push_then_pull_on_another_node() {
 	assert_eq "$(the_key)" "$key"
 }
 
+# A push killed mid-way leaves "pushing" with nobody holding the push lock:
+# the next create pushes again.  A live pusher's claim is respected.
+test_stale_push_claim_is_retried() {
+	need_registry
+	start_registry
+	node_bundle
+	node A
+	node_run >/dev/null
+	assert_jq "$(wait_push)" '.status == "pushed"' true
+	local key f
+	key=$(the_key)
+	f=$JITRUN_CACHE_DIR/layers/$key/registry.json
+	echo '{"status":"pushing"}' >"$f"
+	node_run >/dev/null
+	assert_jq "$(wait_push)" '.status == "pushed"' true
+	# while a pusher holds the lock, a create does not start another push
+	echo '{"status":"pushing"}' >"$f"
+	local lock=$JITRUN_CACHE_DIR/layers/$key/push.lock
+	# one process (killed at the end of the test) holding the lock
+	bg bash -c 'exec 9>"$1"; flock 9; exec sleep 30' lock-holder "$lock"
+	_locked() { ! flock -n "$lock" true; }
+	wait_for _locked
+	node_run >/dev/null
+	sleep 1
+	assert_file_contains "$f" '"pushing"'
+	assert_eq "$(runs)" 1
+}
+
 test_basic_auth() {
 	need_registry
 	command -v htpasswd >/dev/null || skip "no htpasswd (apache2-utils)"

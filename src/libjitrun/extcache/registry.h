@@ -46,6 +46,9 @@ struct jr_ec_key;
 #define JR_REG_DEFAULT_AUTH "/etc/jitrun/auth.json"
 /* next to meta.json in layers/<key>/: the entry's registry state */
 #define JR_REG_STATE_FILE "registry.json"
+/* held (flock) by the process pushing an entry: a "pushing" state nobody
+   holds it for was left by a push killed mid-way */
+#define JR_REG_PUSH_LOCK "push.lock"
 
 #define JR_REG_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define JR_REG_MT_CONFIG   "application/vnd.oci.image.config.v1+json"

@@ -632,32 +632,57 @@ out:
   return ret;
 }
 
-/* Claim the push of an entry: registry.json absent, or a failed push. */
+/* Claim the push of an entry: *lockfd holds layers/<key>/push.lock
+   (flock, released when its pusher exits or dies), and registry.json is
+   absent, "failed", or "pushing" with nobody holding the lock (a push
+   killed mid-way). */
 static bool
-claim_push (int entryfd)
+claim_push (int entryfd, int *lockfd)
 {
   cleanup_free char *json = NULL;
   cleanup_free char *perr = NULL;
+  cleanup_close int fd = -1;
   static const char claim[] = "{\"status\":\"pushing\"}\n";
   size_t len = 0;
-  bool retry = false;
-  int fd;
 
+  fd = openat (entryfd, JR_REG_PUSH_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || jr_flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return false; /* a pusher is at work */
   if (jr_read_file_at (entryfd, JR_REG_STATE_FILE, &json, &len, NULL) == 0)
     {
       struct oci_jvalue *st = oci_jvalue_parse (json, len, &perr);
-      retry = st && strcmp (jstr (st, "status"), "failed") == 0;
+      bool retry
+          = st
+            && (strcmp (jstr (st, "status"), "failed") == 0 || strcmp (jstr (st, "status"), "pushing") == 0);
       oci_jvalue_free (st);
       if (!retry)
         return false;
-      return jr_write_file_atomic_at (entryfd, JR_REG_STATE_FILE, claim, strlen (claim), 0600, NULL) == 0;
     }
-  fd = openat (entryfd, JR_REG_STATE_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
+  if (jr_write_file_atomic_at (entryfd, JR_REG_STATE_FILE, claim, strlen (claim), 0600, NULL) < 0)
     return false;
-  jr_write_all (fd, claim, strlen (claim));
-  close (fd);
+  *lockfd = jr_steal_fd (fd);
   return true;
+}
+
+/* Close every fd from 3 up but keep1 and keep2 (either may be < 3). */
+static void
+close_fds_except (int keep1, int keep2)
+{
+  int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1, from = 3;
+
+  if (lo >= from)
+    {
+      if (lo > from)
+        syscall (SYS_close_range, from, lo - 1, 0);
+      from = lo + 1;
+    }
+  if (hi >= from)
+    {
+      if (hi > from)
+        syscall (SYS_close_range, from, hi - 1, 0);
+      from = hi + 1;
+    }
+  syscall (SYS_close_range, from, ~0U, 0);
 }
 
 void
@@ -668,6 +693,7 @@ jr_registry_after_create (const char *cache_dir, const struct oci_spec *spec, co
   cleanup_free char *entry = NULL;
   cleanup_close int cachefd = -1;
   cleanup_close int entryfd = -1;
+  cleanup_close int lockfd = -1;
   pid_t pid;
 
   if (registry == NULL || record == NULL || !key_valid (record))
@@ -677,11 +703,12 @@ jr_registry_after_create (const char *cache_dir, const struct oci_spec *spec, co
     return;
   entry = xasprintf ("layers/%s", record);
   entryfd = openat (cachefd, entry, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (entryfd < 0 || !claim_push (entryfd))
+  if (entryfd < 0 || !claim_push (entryfd, &lockfd))
     return;
 
   /* detached: create returns now; the grandchild is reparented to init
-     (or the nearest subreaper) and holds none of our fds but the log */
+     (or the nearest subreaper) and holds none of our fds but the log and
+     the push lock (ours is closed when we return: the lock is then its) */
   pid = fork ();
   if (pid < 0)
     {
@@ -712,9 +739,7 @@ jr_registry_after_create (const char *cache_dir, const struct oci_spec *spec, co
         if (logfd != 2)
           dup2 (devnull, 2);
       }
-    if (logfd > 3)
-      syscall (SYS_close_range, 3, logfd - 1, 0);
-    syscall (SYS_close_range, logfd > 2 ? logfd + 1 : 3, ~0U, 0);
+    close_fds_except (logfd, lockfd);
     if (jr_registry_push_entry (cache_dir, record, registry, cli_insecure, &result, &e) < 0)
       {
         jr_warn ("extcache: push of %.12s to %s failed: %s", record, registry, e->msg);
