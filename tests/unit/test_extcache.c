@@ -770,20 +770,25 @@ test_spare_container_dirs (void **state)
   assert_int_equal (jr_mkdir_p_at (cfd, "work/work/incompat/volatile", 0700, NULL), 0);
   write_at (cfd, "work/work/incompat/volatile/dirty", "");
   close (cfd);
-  /* c2 wrote something: its dir cannot be a spare */
+  /* c2 wrote something, c3 changed its root's mode: not spares again */
   cfd = jr_ec_container_dir_create (cachefd, "c2", "k1", NULL);
   assert_true (cfd >= 0);
   write_at (cfd, "upper/file", "data");
   close (cfd);
-  assert_int_equal (count_entries (cachefd, "spare"), 1);
+  cfd = jr_ec_container_dir_create (cachefd, "c3", "k1", NULL);
+  assert_true (cfd >= 0);
+  assert_int_equal (fchmodat (cfd, "upper", 0700, 0), 0);
+  close (cfd);
+  assert_int_equal (count_entries (cachefd, "spare"), 0);
 
   assert_int_equal (jr_ec_container_dir_trash (cachefd, "c1", NULL), 1);
   assert_int_equal (jr_ec_container_dir_trash (cachefd, "c2", NULL), 1);
+  assert_int_equal (jr_ec_container_dir_trash (cachefd, "c3", NULL), 1);
   assert_false (jr_ec_store_in_use (cachefd, "k1"));
   assert_int_equal (jr_ec_trash_empty (cachefd, NULL), 0);
   assert_int_equal (count_entries (cachefd, "trash"), 0);
   /* c1 came back as a spare, without the overlay's leftovers and marker */
-  assert_int_equal (count_entries (cachefd, "spare"), 2);
+  assert_int_equal (count_entries (cachefd, "spare"), 1);
   {
     cleanup_close int sfd = openat (cachefd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     char **names = NULL;
