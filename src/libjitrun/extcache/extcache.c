@@ -87,6 +87,7 @@ struct jr_extcache_session
      does not see it, the lifecycle passes the key on): containers/<id>
      exists with the in-use marker, the init only mounts. */
   bool hit;
+  bool hit_sealed; /* and its entry was sealed: nothing to seal at the end */
 };
 
 static int
@@ -380,17 +381,17 @@ trash_is_full (int cachefd)
   return false;
 }
 
-/* Start `jitrun --cache-dir DIR cache CMD [ARG]` detached (its own
+/* Start `jitrun --cache-dir DIR cache seal KEY` detached (its own
    session, stdio on /dev/null) and do not wait for it. */
 static void
-spawn_cache_cmd (const char *cache_dir, const char *cmd, const char *arg)
+spawn_sealer (const char *cache_dir, const char *key)
 {
   char *argv[] = { (char *)"jitrun",
                    (char *)"--cache-dir",
                    (char *)cache_dir,
                    (char *)"cache",
-                   (char *)cmd,
-                   (char *)arg,
+                   (char *)"seal",
+                   (char *)key,
                    NULL };
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
@@ -408,7 +409,7 @@ spawn_cache_cmd (const char *cache_dir, const char *cmd, const char *arg)
   posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSID);
   r = posix_spawn (&pid, "/proc/self/exe", &fa, &attr, argv, environ);
   if (r != 0)
-    jr_debug ("extcache: cannot start `cache %s`: %s", cmd, strerror (r));
+    jr_debug ("extcache: cannot start `cache seal`: %s", strerror (r));
   posix_spawn_file_actions_destroy (&fa);
   posix_spawnattr_destroy (&attr);
 }
@@ -428,7 +429,7 @@ seal_in_background (const char *cache_dir, const char *key)
   markfd = openat (cachefd, mark, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (markfd < 0 || flock (markfd, LOCK_EX | LOCK_NB) < 0)
     return;
-  spawn_cache_cmd (cache_dir, "seal", key);
+  spawn_sealer (cache_dir, key);
 }
 
 /* What the background emptier does: the trash out, spare container dirs
@@ -910,13 +911,15 @@ prepare_local_hit (struct jr_extcache_session *s, jr_error_t *err)
   cleanup_close int cachefd = jr_ec_store_open (s->cache_dir, err);
   cleanup_close int lockfd = -1;
   cleanup_close int cfd = -1;
+  enum jr_ec_state state;
 
   if (cachefd < 0)
     return -1;
   lockfd = jr_ec_lock_key (cachefd, s->key.key, LOCK_SH, err);
   if (lockfd < 0)
     return -1;
-  if (!jr_ec_store_has (cachefd, s->key.key))
+  state = jr_ec_store_state (cachefd, s->key.key);
+  if (state != JR_EC_SEALED && state != JR_EC_UNSEALED)
     return 0; /* the init finds out who builds it */
   cfd = jr_ec_container_dir_create (cachefd, s->container_id, s->key.key, err);
   if (cfd < 0)
@@ -926,6 +929,7 @@ prepare_local_hit (struct jr_extcache_session *s, jr_error_t *err)
     }
   jr_ec_store_touch (cachefd, s->key.key);
   s->hit = true;
+  s->hit_sealed = state == JR_EC_SEALED;
   return 0;
 }
 
@@ -1014,7 +1018,8 @@ jr_extcache_create_end (struct jr_extcache_session *s, const char *record, bool 
     return;
   if (created && record && strcmp (record, "-") != 0)
     {
-      seal_in_background (s->cache_dir, record);
+      if (!s->hit_sealed)
+        seal_in_background (s->cache_dir, record);
       jr_registry_after_create (s->cache_dir, s->spec, record, s->registry, s->insecure_registries);
     }
   if (!created && s->hit)

@@ -354,13 +354,12 @@ jr_ec_seal (int cachefd, const char *key, jr_error_t *err)
   cleanup_close int entryfd = -1;
   cleanup_close int markfd = -1;
   cleanup_close int layerfd = -1;
-  char digest[JR_EC_DIGEST_LEN], boot[64];
+  char digest[JR_EC_DIGEST_LEN];
   int64_t size = 0, files = 0, t0 = jr_now_ns ();
   struct oci_jvalue *meta;
   struct stat st;
   const char *delay;
   size_t len = 0;
-  ssize_t n;
 
   /* Everything goes through fds: if rm or gc move the entry to trash
      meanwhile, we seal (or fail on) an entry nobody sees any more. */
@@ -377,10 +376,7 @@ jr_ec_seal (int cachefd, const char *key, jr_error_t *err)
     return jr_error (err, errno, "stat `%s/%s`", entry, JR_EC_UNSEALED_MARK);
   if (st.st_nlink == 0)
     return 0;
-  n = pread (markfd, boot, sizeof (boot) - 1, 0);
-  boot[n > 0 ? n : 0] = '\0';
-  boot[strcspn (boot, "\n")] = '\0';
-  if (*jr_ec_boot_id () == '\0' || strcmp (boot, jr_ec_boot_id ()) != 0)
+  if (!jr_ec_mark_is_this_boot (markfd))
     return jr_error (err, 0,
                      "cache entry `%s` was committed before the machine restarted and never sealed: "
                      "its content may be torn",

@@ -107,29 +107,33 @@ jr_ec_boot_id (void)
   return id;
 }
 
+bool
+jr_ec_mark_is_this_boot (int markfd)
+{
+  const char *boot = jr_ec_boot_id ();
+  char buf[64];
+  ssize_t n = pread (markfd, buf, sizeof (buf) - 1, 0);
+
+  if (n < 0 || *boot == '\0')
+    return false;
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  return strcmp (buf, boot) == 0;
+}
+
 enum jr_ec_state
 jr_ec_store_state (int cachefd, const char *key)
 {
   cleanup_free char *meta = xasprintf ("layers/%s/meta.json", key);
   cleanup_free char *mark = xasprintf ("layers/%s/" JR_EC_UNSEALED_MARK, key);
   cleanup_close int fd = -1;
-  const char *boot;
-  char buf[64];
-  ssize_t n;
 
   if (!safe_name (key) || faccessat (cachefd, meta, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
     return JR_EC_ABSENT;
   fd = openat (cachefd, mark, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return errno == ENOENT ? JR_EC_SEALED : JR_EC_TORN;
-  n = read (fd, buf, sizeof (buf) - 1);
-  if (n < 0)
-    return JR_EC_TORN;
-  while (n > 0 && buf[n - 1] == '\n')
-    n--;
-  buf[n] = '\0';
-  boot = jr_ec_boot_id ();
-  return *boot != '\0' && strcmp (buf, boot) == 0 ? JR_EC_UNSEALED : JR_EC_TORN;
+  return jr_ec_mark_is_this_boot (fd) ? JR_EC_UNSEALED : JR_EC_TORN;
 }
 
 bool

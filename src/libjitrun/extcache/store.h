@@ -56,6 +56,8 @@ enum jr_ec_state jr_ec_store_state (int cachefd, const char *key);
 bool jr_ec_store_has (int cachefd, const char *key);
 /* This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. */
 const char *jr_ec_boot_id (void);
+/* The `unsealed` marker open as markfd names this boot (false if unknown). */
+bool jr_ec_mark_is_this_boot (int markfd);
 /* Move layers/<key> into trash/ whatever its state (a torn entry is
    nobody's in-use layer: its users died with the boot).  Call with the
    key locked LOCK_EX.  0 also when there was nothing. */
