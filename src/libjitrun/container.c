@@ -342,7 +342,6 @@ init_main (struct create_ctx *c)
   if (c->extcache)
     {
       cleanup_free char *record = NULL;
-      struct jr_sync_msg go;
       struct jr_extcache_ctx ectx = {
         .session = c->extcache,
         .container_id = c->id,
@@ -351,13 +350,8 @@ init_main (struct create_ctx *c)
         .in_userns = in_userns,
         .state_json = c->state_json,
       };
-      /* the runtime prepares its part while we set up the namespaces */
-      if (jr_sync_expect (c->sync_fd, "jitrun", JR_SYNC_EXTCACHE_GO, &go, &err) < 0)
-        jr_sync_fail (c->sync_fd, err);
-      ectx.hit_key = go.data;
       if (jr_extcache_prepare_rootfs (&ectx, &record, &err) < 0)
         jr_sync_fail (c->sync_fd, err);
-      jr_sync_msg_clear (&go);
       if (record && jr_sync_send (c->sync_fd, JR_SYNC_EXTCACHE, 0, record, &err) < 0)
         jr_sync_fail (c->sync_fd, err);
     }
@@ -497,7 +491,6 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
 {
   int fds[2];
   cleanup_close int sock = -1;
-  const char *extcache_hit_key = NULL;
   pid_t child;
   int status;
 
@@ -519,20 +512,6 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
   close (fds[1]);
   c->sync_fd = -1;
 
-  /* in parallel with the child's namespace setup; the answer goes to the
-     init once it exists (the intermediate may be reading USERMAP_DONE) */
-  if (c->extcache)
-    {
-      if (jr_extcache_create_prepare (c->extcache, c->rootfs, &extcache_hit_key, err) < 0)
-        goto fail;
-      /* Only the intermediate reads from us before the init exists, and
-         only USERMAP_DONE: without a new user namespace the init can have
-         its answer now (queued until it asks). */
-      if (!(c->ns.new_flags & CLONE_NEWUSER)
-          && jr_sync_send (sock, JR_SYNC_EXTCACHE_GO, 0, extcache_hit_key, err) < 0)
-        goto fail;
-    }
-
   for (;;)
     {
       struct jr_sync_msg msg;
@@ -550,9 +529,6 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
           c->state.pid = msg.value;
           waitpid (child, &status, 0);
           child = -1;
-          if (c->extcache && (c->ns.new_flags & CLONE_NEWUSER)
-              && jr_sync_send (sock, JR_SYNC_EXTCACHE_GO, 0, extcache_hit_key, err) < 0)
-            goto fail;
           break;
         case JR_SYNC_EXTCACHE:
           free (c->state.extcache);
@@ -773,6 +749,17 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
     goto out;
   dir_created = true;
 
+  {
+    /* once the id is ours (see jr_extcache_create_begin) */
+    struct jr_extcache_opts eopts = {
+      .cache_dir = g->cache_dir,
+      .registry = g->registry,
+      .insecure_registries = g->insecure_registries,
+    };
+    if (jr_extcache_create_begin (&eopts, c.spec, id, c.rootfs, &c.extcache, err) < 0)
+      goto out;
+  }
+
   /* The config as it was at create: exec builds its process from it,
      start/delete run the hooks it names. */
   if (jr_write_file_at (dirfd, "config.json", c.config_json, c.config_len, 0600, err) < 0)
@@ -826,15 +813,6 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       goto out;
   }
 
-  {
-    struct jr_extcache_opts eopts = {
-      .cache_dir = g->cache_dir,
-      .registry = g->registry,
-      .insecure_registries = g->insecure_registries,
-    };
-    if (jr_extcache_create_begin (&eopts, c.spec, id, &c.extcache, err) < 0)
-      goto out;
-  }
   c.state_json = state_json_for_hooks (&c, "creating");
 
   if (spawn_container (&c, err) < 0)

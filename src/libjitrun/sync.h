@@ -19,7 +19,6 @@ enum jr_sync_type
   JR_SYNC_HOOKS,        /* init: run prestart + createRuntime hooks now */
   JR_SYNC_HOOKS_DONE,   /* parent: done */
   JR_SYNC_EXTCACHE,     /* init: record of the extension cache in `data` */
-  JR_SYNC_EXTCACHE_GO,  /* parent: cache prepared; `data`: the key of a hit made ready */
   JR_SYNC_READY,        /* init: set up, waiting for `start` (or exec'ing) */
 };
 

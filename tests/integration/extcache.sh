@@ -206,6 +206,23 @@ test_torn_entry_is_replaced() {
 	assert_eq "$(trash_left)" 0
 }
 
+# An entry whose layer dir went missing (removed by hand): the runtime
+# fails to make the hit's overlay, says which dir, and leaves no container
+# dir (its in-use marker), state, cgroup or mount behind (the leak check).
+test_broken_entry_fails_cleanly() {
+	jitrun_only
+	ec_bundle
+	ec_run >/dev/null
+	local key
+	key=$("$RUNTIME" cache list --format json | jq -r '.[0].key')
+	rm -rf "$T_DIR/cache/layers/$key/layer"
+	expect_fail rt run --bundle "$T_DIR/b" "$(new_id)"
+	assert_contains "$ERR" "layers/$key/layer"
+	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0 "a container dir was left"
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].inUse' false
+	assert_eq "$(runs)" 1
+}
+
 # In a user namespace the init is an unprivileged user on the host, which
 # can use neither the root-only cache nor root-owned upper dirs: refused
 # with a clear error before anything is created.
@@ -238,7 +255,7 @@ overlay_work_in_cache() {
 	id=$(new_id)
 	rt_run_d "$id" "$T_DIR/b"
 	wait_file_contains "$T_DIR/$id.out" installed-v1
-	assert_file_exists "$T_DIR/cache/containers/$id/layer" "no in-use marker"
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].inUse' true
 	find "$T_DIR/cache/containers/$id/work" -mindepth 1 | wc -l
 	rt delete --force "$id" >/dev/null
 }

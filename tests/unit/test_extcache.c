@@ -9,11 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -22,6 +25,7 @@
 
 #include "libjitrun/extcache/extcache.h"
 #include "libjitrun/extcache/key.h"
+#include "libjitrun/extcache/overlay.h"
 #include "libjitrun/extcache/snapshot.h"
 #include "libjitrun/extcache/store.h"
 #include "libjitrun/utils.h"
@@ -742,8 +746,8 @@ test_spare_container_dirs (void **state)
 {
   char *dir = make_tmpdir ();
   cleanup_free char *cache = xasprintf ("%s/cache", dir);
-  cleanup_free char *marker = NULL;
-  size_t len = 0;
+  char marker[16];
+  ssize_t len;
   int cachefd, cfd;
 
   (void)state;
@@ -763,9 +767,12 @@ test_spare_container_dirs (void **state)
   assert_int_equal (count_entries (cachefd, "spare"), 2);
   assert_int_equal (faccessat (cfd, "upper", F_OK, 0), 0);
   assert_int_equal (faccessat (cfd, "work", F_OK, 0), 0);
-  assert_int_equal (jr_read_file_at (cfd, "layer", &marker, &len, NULL), 0);
+  len = fgetxattr (cfd, JR_EC_IN_USE_XATTR, marker, sizeof (marker) - 1);
+  assert_int_equal (len, 2);
+  marker[len] = '\0';
   assert_string_equal (marker, "k1");
   assert_true (jr_ec_store_in_use (cachefd, "k1"));
+  assert_false (jr_ec_store_in_use (cachefd, "k2"));
   /* what a volatile overlay leaves in its workdir */
   assert_int_equal (jr_mkdir_p_at (cfd, "work/work/incompat/volatile", 0700, NULL), 0);
   write_at (cfd, "work/work/incompat/volatile/dirty", "");
@@ -780,6 +787,20 @@ test_spare_container_dirs (void **state)
   assert_int_equal (fchmodat (cfd, "upper", 0700, 0), 0);
   close (cfd);
   assert_int_equal (count_entries (cachefd, "spare"), 0);
+  /* a container of the same id that was never deleted: replaced */
+  cfd = jr_ec_container_dir_create (cachefd, "c3", "k2", NULL);
+  assert_true (cfd >= 0);
+  assert_int_equal (faccessat (cfd, "upper", F_OK, 0), 0);
+  assert_int_equal (count_entries (cfd, "upper"), 0);
+  assert_true (jr_ec_store_in_use (cachefd, "k2"));
+  close (cfd);
+  assert_int_equal (fchmodat (cachefd, "containers/c3/upper", 0700, 0), 0);
+  /* a container of an older jitrun: its marker is a `layer` file */
+  assert_int_equal (mkdirat (cachefd, "containers/old", 0700), 0);
+  write_at (cachefd, "containers/old/layer", "k9");
+  assert_true (jr_ec_store_in_use (cachefd, "k9"));
+  assert_int_equal (jr_ec_container_dir_remove (cachefd, "old", NULL), 0);
+  assert_false (jr_ec_store_in_use (cachefd, "k9"));
 
   assert_int_equal (jr_ec_container_dir_trash (cachefd, "c1", NULL), 1);
   assert_int_equal (jr_ec_container_dir_trash (cachefd, "c2", NULL), 1);
@@ -797,16 +818,92 @@ test_spare_container_dirs (void **state)
     for (i = 0; i < n; i++)
       {
         cleanup_free char *work = xasprintf ("%s/work", names[i]);
-        cleanup_free char *layer = xasprintf ("%s/layer", names[i]);
-        cleanup_free char *content = NULL;
-        size_t clen = 0;
+        cleanup_close int spfd = openat (sfd, names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char v[8];
         assert_int_equal (count_entries (sfd, work), 0);
-        assert_int_equal (jr_read_file_at (sfd, layer, &content, &clen, NULL), 0);
-        assert_int_equal (clen, 0);
+        assert_true (spfd >= 0);
+        assert_true (fgetxattr (spfd, JR_EC_IN_USE_XATTR, v, sizeof (v)) < 0);
       }
     jr_strv_free (names);
   }
   close (cachefd);
+  rm_tmpdir (dir);
+}
+
+/* ---- overlays as detached mounts ---- */
+
+/* In a child with a private mount namespace: make an overlay of dir's
+   lower/ with upper/ and work/, attach it on mnt/, write through it.  The
+   fds are opened in the namespace that makes the overlay (the kernel
+   refuses layers from another one). */
+static int
+overlay_child (const char *dir)
+{
+  cleanup_close int dfd = -1;
+  cleanup_close int lowerfd = -1;
+  cleanup_close int upperfd = -1;
+  cleanup_close int workfd = -1;
+  cleanup_close int mntfd = -1;
+  cleanup_free char *mnt = xasprintf ("%s/mnt", dir);
+  cleanup_free char *content = NULL;
+  jr_error_t err = NULL;
+
+  if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return 2;
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  lowerfd = openat (dfd, "lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  upperfd = openat (dfd, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  workfd = openat (dfd, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  mntfd = jr_ec_overlay_make (&lowerfd, 1, upperfd, workfd, "volatile,index=off,metacopy=off", &err);
+  if (mntfd < 0 || jr_ec_mount_attach (mntfd, mnt, &err) < 0)
+    {
+      fprintf (stderr, "%s\n", err ? err->msg : "?");
+      return 3;
+    }
+  if (jr_read_file_at (dfd, "mnt/a", &content, NULL, NULL) < 0 || strcmp (content, "from the lower") != 0)
+    return 4;
+  write_at (dfd, "mnt/b", "written");
+  return 0;
+}
+
+static void
+test_overlay_make (void **state)
+{
+  char *dir = make_tmpdir ();
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int lowerfd = -1;
+  jr_error_t err = NULL;
+  int status = 0;
+  pid_t pid;
+
+  (void)state;
+  if (geteuid () != 0)
+    {
+      rm_tmpdir (dir);
+      skip ();
+    }
+  write_at (dfd, "lower/a", "from the lower");
+  assert_int_equal (mkdirat (dfd, "upper", 0755), 0);
+  assert_int_equal (mkdirat (dfd, "work", 0700), 0);
+  assert_int_equal (mkdirat (dfd, "mnt", 0755), 0);
+
+  pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    _exit (overlay_child (dir));
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFEXITED (status));
+  assert_int_equal (WEXITSTATUS (status), 0);
+  /* the write went to the upper; the overlay went with the child's namespace */
+  assert_int_equal (faccessat (dfd, "upper/b", F_OK, 0), 0);
+  assert_true (faccessat (dfd, "mnt/a", F_OK, 0) < 0);
+
+  /* a refused option: the error names it, with the kernel's own words */
+  lowerfd = openat (dfd, "lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  assert_true (jr_ec_overlay_make (&lowerfd, 1, -1, -1, "no_such_option=1", &err) < 0);
+  assert_non_null (err);
+  assert_non_null (strstr (err->msg, "no_such_option"));
+  jr_error_free (&err);
   rm_tmpdir (dir);
 }
 
@@ -936,6 +1033,7 @@ main (void)
     cmocka_unit_test (test_staging_clean),
     cmocka_unit_test (test_container_dir_trash),
     cmocka_unit_test (test_spare_container_dirs),
+    cmocka_unit_test (test_overlay_make),
     cmocka_unit_test (test_commit_verify),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -27,32 +27,6 @@
 #include "libjitrun/process.h"
 #include "libjitrun/utils.h"
 
-int
-jr_ec_mount_overlay (const char *target, const int *lowerfds, size_t n_lower, int upperfd, int workfd,
-                     const char *options, jr_error_t *err)
-{
-  /* on the stack: in the container init every new heap page written is a
-     copy-on-write fault, ~20 us each on a VM */
-  char data[512];
-  size_t len = 0, i;
-  int n;
-
-  n = snprintf (data, sizeof (data), "lowerdir=");
-  len = n;
-  for (i = 0; i < n_lower && len < sizeof (data); i++)
-    len += snprintf (data + len, sizeof (data) - len, "%s/proc/self/fd/%d", i ? ":" : "", lowerfds[i]);
-  if (upperfd >= 0 && len < sizeof (data))
-    len += snprintf (data + len, sizeof (data) - len, ",upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
-                     upperfd, workfd);
-  if (options && *options && len < sizeof (data))
-    len += snprintf (data + len, sizeof (data) - len, ",%s", options);
-  if (len >= sizeof (data))
-    return jr_error (err, E2BIG, "overlay options for `%s` too long", target);
-  if (mount ("overlay", target, "overlay", 0, data) < 0)
-    return jr_error (err, errno, "mount overlay on `%s` (%s)", target, data);
-  return 0;
-}
-
 static void
 child_fail (int fd, jr_error_t err)
 {

@@ -8,12 +8,6 @@
 #include "extcache.h"
 #include "key.h"
 
-/* Mount an overlay on `target`: lower dirs (top first, given as fds so
-   no path needs escaping and the lower may be the very path being
-   covered), upper/work fds (-1 for none), extra options. */
-int jr_ec_mount_overlay (const char *target, const int *lowerfds, size_t n_lower, int upperfd, int workfd,
-                         const char *options, jr_error_t *err);
-
 /* Run the bootstrap command with `mountpoint` as its rootfs, in a new
    pid+mount namespace below the caller's (so killing its pid 1 kills all
    of it): the spec's mounts, pivot_root, then the container's process

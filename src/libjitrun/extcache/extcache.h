@@ -36,34 +36,29 @@ bool jr_extcache_wanted (const struct oci_spec *spec);
 
 /* One container's use of the cache during `create`, in the runtime
    process:
-   - begin, before the init is forked: parses the annotations (NULL
-     *session: the container does not use the cache);
-   - prepare, right after the fork, while the child sets up its namespaces
-     (the two run in parallel): computes the key; on a local miss the layer
-     may come from the registry, reached from the host's network here; a
-     local hit is prepared (lock, check, the container's dirs with the
-     in-use marker) so the init only mounts.  *hit_key is then the key
-     (owned by the session), else NULL: the lifecycle passes it to the init
-     (whose copy of the session predates it) as jr_extcache_ctx.hit_key;
+   - begin, once the container's id is taken (its state dir made) and
+     before the init is forked: parses the annotations (NULL *session: the
+     container does not use the cache) and prepares: computes the key; on a
+     local miss the layer may come from the registry, reached from the
+     host's network here; a local hit is prepared whole (lock, check, the
+     container's dirs with the in-use marker, and its overlay as a
+     detached mount), so the init, which finds all this in its copy of the
+     session, only attaches it;
    - end, once the init is ready (a fresh layer is sealed and pushed in the
      background) or failed.
-   Between prepare and end the init calls jr_extcache_prepare_rootfs.
-   Doing this work in the runtime is also cheaper than in the init, where
-   every page first written is a copy-on-write fault. */
+   In between the init calls jr_extcache_prepare_rootfs.  The runtime does
+   the work before the fork: after it, in either process, every page first
+   written is a copy-on-write fault. */
 struct jr_extcache_session;
 int jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec,
-                              const char *container_id, struct jr_extcache_session **session,
-                              jr_error_t *err);
-int jr_extcache_create_prepare (struct jr_extcache_session *session, const char *rootfs, const char **hit_key,
-                                jr_error_t *err);
+                              const char *container_id, const char *rootfs,
+                              struct jr_extcache_session **session, jr_error_t *err);
 const char *jr_extcache_session_dir (const struct jr_extcache_session *session);
 /* record: what the init reported (NULL when it failed before that). */
 void jr_extcache_create_end (struct jr_extcache_session *session, const char *record, bool created);
-
 struct jr_extcache_ctx
 {
-  const struct jr_extcache_session *session; /* from jr_extcache_create_begin */
-  const char *hit_key;                       /* what jr_extcache_create_prepare returned */
+  const struct jr_extcache_session *session; /* from jr_extcache_create_begin, ready */
   const char *container_id;
   const struct oci_spec *spec;
   const char *rootfs; /* absolute path, already a private mount point */

@@ -19,7 +19,7 @@
 
 #include "libjitrun/utils.h"
 
-#define OS_RELEASE_MAX (64 * 1024)
+#define OS_RELEASE_MAX (16 * 1024) /* a real one is under 1 KiB */
 #define TIMEOUT_MAX    (7 * 24 * 3600)
 
 static void
@@ -385,7 +385,7 @@ read_os_release (int rootfd, char **id, char **version_id, jr_error_t *err)
   for (i = 0; i < 2; i++)
     {
       cleanup_close int fd = -1;
-      cleanup_free char *buf = xmalloc (OS_RELEASE_MAX);
+      char buf[OS_RELEASE_MAX];
       struct stat st;
       ssize_t n;
 
@@ -412,7 +412,8 @@ digest_file_in_root (int rootfd, const char *path, char out[65], jr_error_t *err
   cleanup_close int fd = -1;
   struct jr_ec_sha256 ctx;
   unsigned char md[32];
-  char buf[65536];
+  /* 16 KiB: enough per read, and a deeper stack costs page faults */
+  char buf[16384];
   struct stat st;
 
   fd = jr_openat_in_root (rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, err);

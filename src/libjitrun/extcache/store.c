@@ -12,10 +12,12 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "key.h"
 #include "libjitrun/utils.h"
 
 static const char *const subdirs[] = { "layers", "staging", "locks", "containers", "trash", "spare" };
@@ -24,20 +26,18 @@ int
 jr_ec_store_open (const char *cache_dir, jr_error_t *err)
 {
   cleanup_close int fd = -1;
-  struct stat st;
   size_t i;
 
-  if (stat (cache_dir, &st) < 0)
+  fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
     {
-      if (errno != ENOENT)
-        return jr_error (err, errno, "stat cache dir `%s`", cache_dir);
       if (jr_mkdir_p_at (AT_FDCWD, cache_dir, 0700, err) < 0)
         return jr_error_wrap (err, "create cache dir `%s`", cache_dir);
       /* mkdir honours the umask and may have created parents: pin ours */
       if (chmod (cache_dir, 0700) < 0)
         return jr_error (err, errno, "chmod cache dir `%s`", cache_dir);
+      fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
-  fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return jr_error (err, errno, "open cache dir `%s`", cache_dir);
   /* created in this order: the last one present means all are (saves
@@ -122,18 +122,26 @@ jr_ec_mark_is_this_boot (int markfd)
 }
 
 enum jr_ec_state
-jr_ec_store_state (int cachefd, const char *key)
+jr_ec_store_state_stat (int cachefd, const char *key, struct stat *meta_st)
 {
   cleanup_free char *meta = xasprintf ("layers/%s/meta.json", key);
   cleanup_free char *mark = xasprintf ("layers/%s/" JR_EC_UNSEALED_MARK, key);
   cleanup_close int fd = -1;
 
-  if (!safe_name (key) || faccessat (cachefd, meta, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+  if (!safe_name (key) || fstatat (cachefd, meta, meta_st, AT_SYMLINK_NOFOLLOW) < 0)
     return JR_EC_ABSENT;
   fd = openat (cachefd, mark, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return errno == ENOENT ? JR_EC_SEALED : JR_EC_TORN;
   return jr_ec_mark_is_this_boot (fd) ? JR_EC_UNSEALED : JR_EC_TORN;
+}
+
+enum jr_ec_state
+jr_ec_store_state (int cachefd, const char *key)
+{
+  struct stat st;
+
+  return jr_ec_store_state_stat (cachefd, key, &st);
 }
 
 bool
@@ -145,19 +153,29 @@ jr_ec_store_has (int cachefd, const char *key)
 }
 
 void
+jr_ec_store_touch_stat (int cachefd, const char *key, const struct stat *meta_st)
+{
+  cleanup_free char *path = NULL;
+  const struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_NOW } };
+  time_t now = time (NULL);
+
+  /* To the minute: an update is metadata work (~0.1 ms on a slow disk)
+     that a busy entry would pay on every start. */
+  if (meta_st->st_mtim.tv_sec > now - 60 && meta_st->st_mtim.tv_sec <= now)
+    return;
+  /* best effort: a failed touch only makes gc less accurate */
+  path = xasprintf ("layers/%s/meta.json", key);
+  (void)utimensat (cachefd, path, times, AT_SYMLINK_NOFOLLOW);
+}
+
+void
 jr_ec_store_touch (int cachefd, const char *key)
 {
   cleanup_free char *path = xasprintf ("layers/%s/meta.json", key);
-  const struct timespec times[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_NOW } };
   struct stat st;
 
-  /* To the minute: a stat is a read, an update is journaled metadata work
-     (~0.1 ms on a slow disk) that a busy entry would pay on every start. */
-  if (fstatat (cachefd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtim.tv_sec > time (NULL) - 60
-      && st.st_mtim.tv_sec <= time (NULL))
-    return;
-  /* best effort: a failed touch only makes gc less accurate */
-  (void)utimensat (cachefd, path, times, AT_SYMLINK_NOFOLLOW);
+  if (fstatat (cachefd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    jr_ec_store_touch_stat (cachefd, key, &st);
 }
 
 /* "<prefix>.<16 random hex digits>" */
@@ -182,22 +200,32 @@ trash_name (const char *prefix)
 /* Move a spare dir (made ahead by jr_ec_spares_refill) to path: one rename
    instead of creating three inodes, which on a busy ext4 is the dearest
    part of a hit.  Concurrent creates may pick the same one: the loser of
-   the rename tries the next. */
+   the rename tries the next.  False when there was none, or with errno
+   EEXIST when path exists.  spare/ is read into a stack buffer: its first
+   entries do, and opendir's 32 KiB buffer would cost page faults. */
 static bool
 take_spare (int cachefd, const char *path)
 {
-  cleanup_dir DIR *d = jr_opendir_at (cachefd, "spare");
-  struct dirent *de;
+  cleanup_close int sparefd = openat (cachefd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  char buf[2048] __attribute__ ((aligned (8)));
+  ssize_t n, off;
 
-  if (d == NULL)
+  if (sparefd < 0)
     return false;
-  while ((de = readdir (d)) != NULL)
-    {
-      if (de->d_name[0] == '.')
-        continue; /* ., .., and spares being made */
-      if (renameat (dirfd (d), de->d_name, cachefd, path) == 0)
-        return true;
-    }
+  while ((n = syscall (SYS_getdents64, sparefd, buf, sizeof (buf))) > 0)
+    for (off = 0; off < n;)
+      {
+        struct dirent64 *de = (struct dirent64 *)(buf + off);
+
+        off += de->d_reclen;
+        if (de->d_name[0] == '.')
+          continue; /* ., .., and spares being made */
+        if (renameat2 (sparefd, de->d_name, cachefd, path, RENAME_NOREPLACE) == 0)
+          return true;
+        if (errno == EEXIST)
+          return false;
+      }
+  errno = 0;
   return false;
 }
 
@@ -210,20 +238,25 @@ jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_err
 
   if (!safe_name (id))
     return jr_error (err, EINVAL, "invalid container id `%s`", id);
-  /* leftovers of a container of the same id that was never deleted */
-  if (jr_rm_rf_at (cachefd, path, err) < 0)
-    return -1;
-  spare = take_spare (cachefd, path);
-  if (!spare && mkdirat (cachefd, path, 0700) < 0)
-    return jr_error (err, errno, "create `%s` in the cache", path);
+  for (int attempt = 0;; attempt++)
+    {
+      spare = take_spare (cachefd, path);
+      if (spare || (errno != EEXIST && mkdirat (cachefd, path, 0700) == 0))
+        break;
+      if (errno != EEXIST || attempt > 0)
+        return jr_error (err, errno, "create `%s` in the cache", path);
+      /* leftovers of a container of the same id that was never deleted */
+      if (jr_rm_rf_at (cachefd, path, err) < 0)
+        return -1;
+    }
   fd = openat (cachefd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return jr_error (err, errno, "open `%s` in the cache", path);
   if (!spare && (mkdirat (fd, "upper", 0755) < 0 || mkdirat (fd, "work", 0700) < 0))
     return jr_error (err, errno, "create upper/work dirs in `%s`", path);
-  /* a spare has an empty `layer` already: writing it allocates nothing */
-  if (key != NULL && jr_write_file_at (fd, "layer", key, strlen (key), 0600, err) < 0)
-    return -1;
+  /* an xattr, kept in the inode: no data block to allocate and free */
+  if (key != NULL && fsetxattr (fd, JR_EC_IN_USE_XATTR, key, strlen (key), 0) < 0)
+    return jr_error (err, errno, "mark `%s` in use", path);
   return jr_steal_fd (fd);
 }
 
@@ -271,8 +304,7 @@ jr_ec_spares_refill (int cachefd, size_t target, jr_error_t *err)
       if (mkdirat (sparefd, name, 0700) < 0)
         return jr_error (err, errno, "create spare container dir");
       fd = openat (sparefd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-      if (fd < 0 || mkdirat (fd, "upper", 0755) < 0 || mkdirat (fd, "work", 0700) < 0
-          || jr_write_file_at (fd, "layer", "", 0, 0600, NULL) < 0)
+      if (fd < 0 || mkdirat (fd, "upper", 0755) < 0 || mkdirat (fd, "work", 0700) < 0)
         {
           jr_rm_rf_at (sparefd, name, NULL);
           return jr_error (err, errno, "create spare container dir");
@@ -352,7 +384,9 @@ recycle_container_dir (int trashfd, const char *name, int sparefd)
   (void)unlinkat (fd, "work/work/incompat", AT_REMOVEDIR);
   if ((unlinkat (fd, "work/work", AT_REMOVEDIR) < 0 && errno != ENOENT) || !dir_is_empty_at (fd, "work"))
     return false;
-  if (jr_write_file_at (fd, "layer", "", 0, 0600, NULL) < 0)
+  if (fremovexattr (fd, JR_EC_IN_USE_XATTR) < 0 && errno != ENODATA)
+    return false;
+  if (unlinkat (fd, "layer", 0) < 0 && errno != ENOENT)
     return false;
   spare = random_name ("s");
   return renameat (trashfd, name, sparefd, spare) == 0;
@@ -428,6 +462,30 @@ jr_ec_trash_empty (int cachefd, jr_error_t *err)
     }
 }
 
+/* containers/<name> is marked as using key: its xattr, or the `layer`
+   file of a container made by an older jitrun. */
+static bool
+container_uses (int containersfd, const char *name, const char *key)
+{
+  char used[sizeof (((struct jr_ec_key *)0)->key)];
+  cleanup_close int fd = openat (containersfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  ssize_t n;
+
+  if (fd < 0)
+    return false;
+  n = fgetxattr (fd, JR_EC_IN_USE_XATTR, used, sizeof (used));
+  if (n < 0)
+    {
+      cleanup_free char *old = NULL;
+      size_t len = 0;
+
+      if (jr_read_file_at (fd, "layer", &old, &len, NULL) < 0)
+        return false;
+      return len == strlen (key) && memcmp (old, key, len) == 0;
+    }
+  return (size_t)n == strlen (key) && memcmp (used, key, n) == 0;
+}
+
 bool
 jr_ec_store_in_use (int cachefd, const char *key)
 {
@@ -438,16 +496,9 @@ jr_ec_store_in_use (int cachefd, const char *key)
     return false;
   while ((de = readdir (d)) != NULL)
     {
-      cleanup_free char *path = NULL;
-      cleanup_free char *used = NULL;
-      size_t len = 0;
-
       if (de->d_name[0] == '.')
         continue;
-      path = xasprintf ("%s/layer", de->d_name);
-      if (jr_read_file_at (dirfd (d), path, &used, &len, NULL) < 0)
-        continue;
-      if (len == strlen (key) && memcmp (used, key, len) == 0)
+      if (container_uses (dirfd (d), de->d_name, key))
         return true;
     }
   return false;

@@ -6,11 +6,12 @@
  *   layers/<key>/unsealed     present until the entry is sealed (below)
  *   staging/<key>.<rand>/     a bootstrap in progress: layer/ work/ mnt/ owner
  *   locks/<key>.lock          flock: LOCK_EX to build or remove, LOCK_SH to use
- *   containers/<id>/          upper/ work/ and `layer` (the key it uses: the
- *                             in-use marker gc honours)
+ *   containers/<id>/          upper/ work/, and the key it uses in the xattr
+ *                             trusted.jitrun.layer (the in-use marker gc
+ *                             honours; caches of older jitruns: a `layer` file)
  *   trash/                    entries and container dirs being removed (rename
  *                             first: atomic; emptied in the background)
- *   spare/<rand>/             empty container dirs (upper/ work/ layer) made in
+ *   spare/<rand>/             empty container dirs (upper/ work/) made in
  *                             the background, taken by a create with one rename
  * A layers/<key> dir only ever appears by rename of a complete staging dir,
  * so it is complete whenever it exists.
@@ -29,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "libjitrun/error.h"
 #include "oci_spec.h"
@@ -50,8 +52,10 @@ enum jr_ec_state
   JR_EC_UNSEALED, /* committed in this boot, being sealed: usable */
   JR_EC_TORN,     /* committed in an earlier boot and never sealed: unusable */
 };
-/* Cheap: one faccessat and one open. */
+/* Cheap: one stat and one open. */
 enum jr_ec_state jr_ec_store_state (int cachefd, const char *key);
+/* The same, leaving meta.json's stat in *meta_st (for touch_stat). */
+enum jr_ec_state jr_ec_store_state_stat (int cachefd, const char *key, struct stat *meta_st);
 /* A usable entry exists (sealed, or unsealed from this boot). */
 bool jr_ec_store_has (int cachefd, const char *key);
 /* This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. */
@@ -64,8 +68,12 @@ bool jr_ec_mark_is_this_boot (int markfd);
 int jr_ec_store_discard (int cachefd, const char *key, jr_error_t *err);
 /* Record a use now (utimensat of meta.json), to the minute. */
 void jr_ec_store_touch (int cachefd, const char *key);
+/* The same, given meta.json's stat. */
+void jr_ec_store_touch_stat (int cachefd, const char *key, const struct stat *meta_st);
 
-/* containers/<id>/{upper,work} (fresh) and the `layer` marker holding key
+/* The in-use marker of a container dir: the key of the layer it uses. */
+#define JR_EC_IN_USE_XATTR "trusted.jitrun.layer"
+/* containers/<id>/{upper,work} (fresh) and the in-use marker holding key
    (may be NULL: no layer used).  Returns an O_DIRECTORY fd of the dir. */
 int jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_error_t *err);
 /* Make spare container dirs until spare/ holds target of them. */
