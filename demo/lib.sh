@@ -12,8 +12,11 @@ jr_die()  { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 jr_need_root() { [ "$(id -u)" = 0 ] || jr_die "run as root (containers, mounts and debootstrap need it)"; }
 
-# Monotonic-enough wall clock in nanoseconds.
-jr_now_ns() { date +%s%N; }
+# Wall clock in nanoseconds (bash's own clock, to the microsecond: no
+# `date` process, whose start would add noise to what is timed).
+jr_now_ns() { local t; jr_now t; echo "$t"; }
+# jr_now VAR: the same into VAR, without even a subshell.
+jr_now() { printf -v "$1" '%s000' "${EPOCHREALTIME//[.,]/}"; }
 
 # jr_ms NS -> "123.4" (milliseconds, one decimal)
 jr_ms() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1e6 }'; }
