@@ -66,8 +66,9 @@ struct jr_extcache_ctx
   const char *state_json; /* container state, for seccomp listeners */
 };
 
-/* Hit: mount overlay [layer, original rootfs] + a per-container upper on
-   `rootfs`.  Miss: bootstrap (single-flight per key), commit, then as a hit.
+/* Hit: attach the overlay [layer, original rootfs] + a per-container upper
+   that the runtime made, on `rootfs`.  Miss: bootstrap (single-flight per
+   key), commit, then mount that overlay here.
    On success *record (malloc'ed, opaque) must be stored in the container
    state and handed back to jr_extcache_container_delete.  Errors:
    "bootstrap exited with N", "bootstrap timed out after S s", ... */

@@ -384,9 +384,9 @@ recycle_container_dir (int trashfd, const char *name, int sparefd)
   (void)unlinkat (fd, "work/work/incompat", AT_REMOVEDIR);
   if ((unlinkat (fd, "work/work", AT_REMOVEDIR) < 0 && errno != ENOENT) || !dir_is_empty_at (fd, "work"))
     return false;
-  if (fremovexattr (fd, JR_EC_IN_USE_XATTR) < 0 && errno != ENODATA)
-    return false;
-  if (unlinkat (fd, "layer", 0) < 0 && errno != ENOENT)
+  /* the marker; without one, maybe an older jitrun's `layer` file */
+  if (fremovexattr (fd, JR_EC_IN_USE_XATTR) < 0
+      && (errno != ENODATA || (unlinkat (fd, "layer", 0) < 0 && errno != ENOENT)))
     return false;
   spare = random_name ("s");
   return renameat (trashfd, name, sparefd, spare) == 0;
