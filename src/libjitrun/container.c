@@ -758,6 +758,8 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
     };
     if (jr_extcache_create_begin (&eopts, c.spec, id, c.rootfs, &c.extcache, err) < 0)
       goto out;
+    if (c.extcache && jr_extcache_session_record (c.extcache))
+      c.state.extcache = xstrdup (jr_extcache_session_record (c.extcache));
   }
 
   /* The config as it was at create: exec builds its process from it,
@@ -842,20 +844,13 @@ out:
               jr_error_free (&cleanup_err);
             }
         }
-      if (c.state.extcache
-          && jr_extcache_container_delete (jr_extcache_session_dir (c.extcache), id, c.state.extcache,
-                                           &cleanup_err)
-                 < 0)
-        {
-          jr_warn ("cleanup: %s", cleanup_err->msg);
-          jr_error_free (&cleanup_err);
-        }
       if (dir_created && jr_state_remove (rootfd, id, &cleanup_err) < 0)
         {
           jr_warn ("cleanup: %s", cleanup_err->msg);
           jr_error_free (&cleanup_err);
         }
     }
+  /* on failure, this removes the container's dirs in the cache too */
   jr_extcache_create_end (c.extcache, c.state.extcache, ret == 0);
   c.extcache = NULL;
   if (c.console_fd == console_fd)

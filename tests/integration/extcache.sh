@@ -223,6 +223,36 @@ test_broken_entry_fails_cleanly() {
 	assert_eq "$(runs)" 1
 }
 
+# A hit is prepared before the fork (the runtime records it at once), so a
+# create that fails later must undo it: once in the init (a spec mount
+# that cannot be made, after the overlay was attached), once in the
+# runtime (a createRuntime hook that fails while the init waits).  Nothing
+# of the container may stay in the cache, and the layer is not in use.
+test_failed_create_on_hit_leaves_nothing() {
+	jitrun_only
+	ec_bundle
+	ec_run >/dev/null
+	cp b/config.json "$T_DIR/good.json"
+	local id
+	bundle_jq b '.mounts += [{"destination": "/nope", "type": "bind", "source": "/nonexistent-jitrun-test", "options": ["bind"]}]'
+	id=$(new_id)
+	expect_fail rt create --bundle "$T_DIR/b" "$id"
+	assert_contains "$ERR" "nonexistent-jitrun-test"
+	assert_file_absent "$T_DIR/cache/containers/$id"
+	assert_file_absent "$T_ROOT/$id"
+	cp "$T_DIR/good.json" b/config.json
+	bundle_jq b '.hooks.createRuntime = [{"path": "/bin/false"}]'
+	id=$(new_id)
+	expect_fail rt create --bundle "$T_DIR/b" "$id"
+	assert_contains "$ERR" "createRuntime"
+	assert_file_absent "$T_DIR/cache/containers/$id"
+	assert_file_absent "$T_ROOT/$id"
+	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0 "a container dir was left"
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].inUse' false
+	assert_eq "$(grep -c "$T_DIR/cache" /proc/self/mountinfo)" 0 "a mount of the cache was left"
+	assert_eq "$(runs)" 1
+}
+
 # In a user namespace the init is an unprivileged user on the host, which
 # can use neither the root-only cache nor root-owned upper dirs: refused
 # with a clear error before anything is created.

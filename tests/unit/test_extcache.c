@@ -12,7 +12,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -741,6 +743,54 @@ count_entries (int dfd, const char *path)
 
 /* Spare container dirs: made ahead, taken with one rename, and a deleted
    container that wrote nothing becomes one again. */
+/* the dir's inode flags, or -1 where the filesystem has none (tmpfs) */
+static int
+dir_flags_at (int dirfd, const char *name)
+{
+  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int flags = 0;
+
+  assert_true (fd >= 0);
+  return ioctl (fd, FS_IOC_GETFLAGS, &flags) < 0 ? -1 : flags;
+}
+
+/* Container dirs are spread over the block groups (see store.c): spare/
+   and containers/ carry FS_TOPDIR_FL from the start, and a cache made
+   without it gets it at the next refill. */
+static void
+test_store_spreads_container_dirs (void **state)
+{
+  char *dir = make_tmpdir ();
+  cleanup_free char *cache = xasprintf ("%s/cache", dir);
+  cleanup_close int cachefd = -1;
+  cleanup_close int sparefd = -1;
+  int flags;
+
+  (void)state;
+  cachefd = jr_ec_store_open (cache, NULL);
+  assert_true (cachefd >= 0);
+  if (dir_flags_at (cachefd, "spare") < 0)
+    {
+      jr_rm_rf_at (AT_FDCWD, dir, NULL);
+      free (dir);
+      skip ();
+    }
+  assert_true (dir_flags_at (cachefd, "spare") & FS_TOPDIR_FL);
+  assert_true (dir_flags_at (cachefd, "containers") & FS_TOPDIR_FL);
+  assert_false (dir_flags_at (cachefd, "layers") & FS_TOPDIR_FL);
+
+  /* as an older jitrun left it */
+  sparefd = openat (cachefd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  flags = dir_flags_at (cachefd, "spare") & ~FS_TOPDIR_FL;
+  assert_int_equal (ioctl (sparefd, FS_IOC_SETFLAGS, &flags), 0);
+  assert_false (dir_flags_at (cachefd, "spare") & FS_TOPDIR_FL);
+  assert_int_equal (jr_ec_spares_refill (cachefd, 1, NULL), 0);
+  assert_true (dir_flags_at (cachefd, "spare") & FS_TOPDIR_FL);
+
+  assert_int_equal (jr_rm_rf_at (AT_FDCWD, dir, NULL), 0);
+  free (dir);
+}
+
 static void
 test_spare_container_dirs (void **state)
 {
@@ -1033,6 +1083,7 @@ main (void)
     cmocka_unit_test (test_staging_clean),
     cmocka_unit_test (test_container_dir_trash),
     cmocka_unit_test (test_spare_container_dirs),
+    cmocka_unit_test (test_store_spreads_container_dirs),
     cmocka_unit_test (test_overlay_make),
     cmocka_unit_test (test_commit_verify),
   };

@@ -53,8 +53,12 @@ struct jr_extcache_session;
 int jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_spec *spec,
                               const char *container_id, const char *rootfs,
                               struct jr_extcache_session **session, jr_error_t *err);
-const char *jr_extcache_session_dir (const struct jr_extcache_session *session);
-/* record: what the init reported (NULL when it failed before that). */
+/* The record of a hit that begin prepared (store it in the container
+   state at once: the init then reports nothing), else NULL. */
+const char *jr_extcache_session_record (const struct jr_extcache_session *session);
+/* record: the container's (the session's, or what the init reported;
+   NULL when it failed before that).  When the create failed, this also
+   removes the container's dirs in the cache. */
 void jr_extcache_create_end (struct jr_extcache_session *session, const char *record, bool created);
 struct jr_extcache_ctx
 {
@@ -69,8 +73,9 @@ struct jr_extcache_ctx
 /* Hit: attach the overlay [layer, original rootfs] + a per-container upper
    that the runtime made, on `rootfs`.  Miss: bootstrap (single-flight per
    key), commit, then mount that overlay here.
-   On success *record (malloc'ed, opaque) must be stored in the container
-   state and handed back to jr_extcache_container_delete.  Errors:
+   On success after a miss *record (malloc'ed, opaque) must be stored in
+   the container state and handed back to jr_extcache_container_delete; on
+   a hit it stays NULL (jr_extcache_session_record has it).  Errors:
    "bootstrap exited with N", "bootstrap timed out after S s", ... */
 int jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record, jr_error_t *err);
 
