@@ -78,10 +78,11 @@ spread_over_groups (int dirfd, const char *name)
 void
 jr_ec_store_spread (int cachefd)
 {
-  /* where container dirs are made: spares, and containers/ when there is
-     none; a spare keeps its group when it is recycled */
+  /* where the refiller makes container dirs ahead (a recycled one keeps
+     its group).  Not containers/, where a create makes one when the pool
+     is empty: a group picked at random may have to be read from disk
+     first, which a create must not wait for. */
   spread_over_groups (cachefd, "spare");
-  spread_over_groups (cachefd, "containers");
 }
 
 /* Keys are hex digests and ids come from the runtime; still refuse
