@@ -27,6 +27,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -336,7 +337,8 @@ init_main (struct create_ctx *c)
   if (err)
     jr_sync_fail (c->sync_fd, err);
 
-  if (jr_rootfs_prepare (spec, c->rootfs, &err) < 0)
+  /* a hit's overlay, attached below, is the container's rootfs mount */
+  if (jr_rootfs_prepare (spec, c->rootfs, c->extcache && jr_extcache_session_record (c->extcache), &err) < 0)
     jr_sync_fail (c->sync_fd, err);
 
   if (c->extcache)
@@ -466,6 +468,12 @@ intermediate_main (struct create_ctx *c)
     }
   if (pid == 0)
     init_main (c);
+  {
+    /* tests: hold the pid back, as a busy machine may (await_init_pid) */
+    const char *delay = getenv (JR_INIT_PID_DELAY_ENV);
+    if (delay != NULL && atoi (delay) > 0)
+      usleep ((useconds_t)atoi (delay) * 1000);
+  }
   if (jr_sync_send (c->sync_fd, JR_SYNC_INIT_PID, pid, NULL, &err) < 0)
     _exit (1);
   _exit (0);
@@ -483,6 +491,29 @@ state_json_for_hooks (struct create_ctx *c, const char *status)
   json = oci_state_to_json (s, false);
   oci_state_free (s);
   return json;
+}
+
+/* The intermediate sends the init's pid after its clone, while the init
+   already runs: the init's own messages (HOOKS, READY) may come first.
+   Wait for the pid then (and reap the intermediate). */
+static int
+await_init_pid (struct create_ctx *c, int sock, pid_t *child, jr_error_t *err)
+{
+  int status;
+
+  while (c->state.pid <= 0)
+    {
+      struct jr_sync_msg msg;
+      if (jr_sync_expect (sock, "container init", JR_SYNC_INIT_PID, &msg, err) < 0)
+        return -1;
+      c->state.pid = msg.value;
+    }
+  if (*child > 0)
+    {
+      waitpid (*child, &status, 0);
+      *child = -1;
+    }
+  return 0;
 }
 
 /* P's side of the conversation until the init is READY. */
@@ -537,16 +568,8 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
         case JR_SYNC_HOOKS:
           {
             cleanup_free char *json = NULL;
-            /* The intermediate's INIT_PID may still be in flight. */
-            while (c->state.pid == 0)
-              {
-                struct jr_sync_msg pidmsg;
-                if (jr_sync_expect (sock, "container init", JR_SYNC_INIT_PID, &pidmsg, err) < 0)
-                  goto fail;
-                c->state.pid = pidmsg.value;
-                waitpid (child, &status, 0);
-                child = -1;
-              }
+            if (await_init_pid (c, sock, &child, err) < 0)
+              goto fail;
             json = state_json_for_hooks (c, "creating");
             if (c->spec->hooks
                 && (jr_hooks_run (&c->spec->hooks->prestart, "prestart", json, err) < 0
@@ -557,6 +580,8 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
             break;
           }
         case JR_SYNC_READY:
+          if (await_init_pid (c, sock, &child, err) < 0)
+            goto fail;
           return 0;
         default:
           jr_error (err, 0, "sync: unexpected message %d from the container init", msg.type);
@@ -823,8 +848,11 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       || jr_state_write (rootfd, &c.state, err) < 0 || jr_write_pid_file (o->pid_file, c.state.pid, err) < 0)
     {
       int status;
-      kill (c.state.pid, SIGKILL);
-      waitpid (c.state.pid, &status, 0);
+      if (c.state.pid > 0)
+        {
+          kill (c.state.pid, SIGKILL);
+          waitpid (c.state.pid, &status, 0);
+        }
       goto out;
     }
   *init_pid = c.state.pid;

@@ -8,6 +8,10 @@
 #include "container.h"
 #include "state.h"
 
+/* Tests only: milliseconds the intermediate waits before it reports the
+   init's pid, to exercise the init's messages arriving first. */
+#define JR_INIT_PID_DELAY_ENV "JITRUN_TEST_INIT_PID_DELAY"
+
 /* Open the state root, read the container's state.  On success *rootfd
    and *st are owned by the caller. */
 int jr_container_load (const struct jr_global *g, const char *id, int *rootfd, struct jr_state **st,

@@ -292,7 +292,7 @@ propagation_from_name (const char *name)
 /* ---- jr_rootfs_prepare -------------------------------------------------- */
 
 int
-jr_rootfs_prepare (const struct oci_spec *spec, const char *rootfs, jr_error_t *err)
+jr_rootfs_prepare (const struct oci_spec *spec, const char *rootfs, bool mounted_over, jr_error_t *err)
 {
   const char *name = spec->linux_ ? spec->linux_->rootfs_propagation : NULL;
   unsigned long requested = propagation_from_name (name);
@@ -308,6 +308,10 @@ jr_rootfs_prepare (const struct oci_spec *spec, const char *rootfs, jr_error_t *
   first = (requested & MS_UNBINDABLE) ? (MS_SLAVE | MS_REC) : requested;
   if (mount (NULL, "/", NULL, first, NULL) < 0)
     return jr_error (err, errno, "make `/` %s", name ? name : "rslave");
+  /* the caller's own mount goes on rootfs next: already a mount point,
+     with nothing shared above it */
+  if (mounted_over && (requested == (MS_SLAVE | MS_REC) || requested == (MS_PRIVATE | MS_REC)))
+    return 0;
 
   if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return jr_error (err, errno, "bind mount rootfs `%s`", rootfs);

@@ -37,8 +37,11 @@ void jr_mount_options_free (struct jr_mount_options *o);
 
 /* Make the mount tree private/slave/shared per linux.rootfsPropagation
    (default: rslave of /) and bind `rootfs` onto itself so it is a mount
-   point pivot_root accepts.  `rootfs` is an absolute host path. */
-int jr_rootfs_prepare (const struct oci_spec *spec, const char *rootfs, jr_error_t *err);
+   point pivot_root accepts.  `rootfs` is an absolute host path.
+   mounted_over: the caller attaches a mount of its own on `rootfs` next
+   (a hit's overlay), which makes the bind useless unless the propagation
+   asked for needs it. */
+int jr_rootfs_prepare (const struct oci_spec *spec, const char *rootfs, bool mounted_over, jr_error_t *err);
 
 /* Every entry of spec->mounts in order (bind/rbind + ro remount, tmpfs,
    proc, sysfs, mqueue, devpts, cgroup (v1 per controller / v2), overlay...),

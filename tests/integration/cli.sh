@@ -126,6 +126,23 @@ test_create_pid_file() {
 	assert_eq "$(cat pidfile)" "$(rt_pid "$id")" "pid file content"
 }
 
+
+# The intermediate reports the init's pid after its clone, while the init
+# already runs: on a busy machine the init's READY may come first.  The
+# runtime must wait for the pid (it once went on with pid 0, and its
+# cleanup's kill(0, SIGKILL) killed its own process group).
+test_create_init_ready_before_its_pid() {
+	jitrun_only
+	make_bundle b '.process.args = ["sh", "-c", "echo hi"]'
+	local id pid
+	id=$(new_id)
+	JITRUN_TEST_INIT_PID_DELAY=300 rt_create "$id" "$T_DIR/b" --pid-file "$T_DIR/pidfile"
+	pid=$(rt_pid "$id")
+	assert_ne "$pid" 0 "state pid"
+	assert_eq "$(cat pidfile)" "$pid" "pid file content"
+	assert_eq "$(rt_status "$id")" created
+	assert_eq "$(JITRUN_TEST_INIT_PID_DELAY=300 rt run --bundle "$T_DIR/b" "$(new_id)")" hi
+}
 test_create_duplicate_id_fails() {
 	make_bundle b '.process.args = ["sleep", "1000"]'
 	local id pid

@@ -385,8 +385,8 @@ test_parallel_single_flight() {
 		(ec_run >"$T_DIR/par.$i" 2>&1) &
 		pids+=($!)
 	done
-	for i in "${pids[@]}"; do
-		wait "$i" || fail "a parallel create failed"
+	for i in 1 2 3 4 5 6 7 8; do
+		wait "${pids[i - 1]}" || fail "parallel create $i failed: $(cat "$T_DIR/par.$i")"
 	done
 	assert_eq "$(runs)" 1 "8 parallel creates of one key ran the bootstrap more than once"
 	for i in 1 2 3 4 5 6 7 8; do
