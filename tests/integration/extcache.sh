@@ -233,24 +233,25 @@ test_failed_create_on_hit_leaves_nothing() {
 	ec_bundle
 	ec_run >/dev/null
 	cp b/config.json "$T_DIR/good.json"
-	local id
-	bundle_jq b '.mounts += [{"destination": "/nope", "type": "bind", "source": "/nonexistent-jitrun-test", "options": ["bind"]}]'
-	id=$(new_id)
-	expect_fail rt create --bundle "$T_DIR/b" "$id"
-	assert_contains "$ERR" "nonexistent-jitrun-test"
-	assert_file_absent "$T_DIR/cache/containers/$id"
-	assert_file_absent "$T_ROOT/$id"
-	cp "$T_DIR/good.json" b/config.json
-	bundle_jq b '.hooks.createRuntime = [{"path": "/bin/false"}]'
-	id=$(new_id)
-	expect_fail rt create --bundle "$T_DIR/b" "$id"
-	assert_contains "$ERR" "createRuntime"
-	assert_file_absent "$T_DIR/cache/containers/$id"
-	assert_file_absent "$T_ROOT/$id"
+	create_fails_on_hit '.mounts += [{"destination": "/nope", "type": "bind", "source": "/nonexistent-jitrun-test", "options": ["bind"]}]' \
+		nonexistent-jitrun-test
+	create_fails_on_hit '.hooks.createRuntime = [{"path": "/bin/false"}]' createRuntime
 	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0 "a container dir was left"
 	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].inUse' false
 	assert_eq "$(grep -c "$T_DIR/cache" /proc/self/mountinfo)" 0 "a mount of the cache was left"
 	assert_eq "$(runs)" 1
+}
+# create_fails_on_hit JQ-FILTER WORD: a create of good.json changed by
+# JQ-FILTER fails, names WORD, and leaves neither its cache dir nor its state.
+create_fails_on_hit() {
+	local id
+	cp "$T_DIR/good.json" b/config.json
+	bundle_jq b "$1"
+	id=$(new_id)
+	expect_fail rt create --bundle "$T_DIR/b" "$id"
+	assert_contains "$ERR" "$2"
+	assert_file_absent "$T_DIR/cache/containers/$id"
+	assert_file_absent "$T_ROOT/$id"
 }
 
 # In a user namespace the init is an unprivileged user on the host, which
