@@ -558,8 +558,8 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
           break;
         case JR_SYNC_INIT_PID:
           c->state.pid = msg.value;
-          waitpid (child, &status, 0);
-          child = -1;
+          if (await_init_pid (c, sock, &child, err) < 0) /* reaps the intermediate */
+            goto fail;
           break;
         case JR_SYNC_EXTCACHE:
           free (c->state.extcache);
@@ -781,10 +781,12 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
       .registry = g->registry,
       .insecure_registries = g->insecure_registries,
     };
+    const char *hit;
     if (jr_extcache_create_begin (&eopts, c.spec, id, c.rootfs, &c.extcache, err) < 0)
       goto out;
-    if (c.extcache && jr_extcache_session_record (c.extcache))
-      c.state.extcache = xstrdup (jr_extcache_session_record (c.extcache));
+    hit = c.extcache ? jr_extcache_session_record (c.extcache) : NULL;
+    if (hit)
+      c.state.extcache = xstrdup (hit);
   }
 
   /* The config as it was at create: exec builds its process from it,
