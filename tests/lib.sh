@@ -348,11 +348,17 @@ JQ_NO_PIDNS='.linux.namespaces |= map(select(.type != "pid"))'
 # ---------------------------------------------------------------- leaks
 
 # _t_leaks: print what the finished test left behind (empty: nothing).
+# _t_test_mounts: mount points of the current test: under $T_DIR, or named
+# after $T_PREFIX anywhere (a named netns in /run/netns).
+_t_test_mounts() {
+	awk -v d="$T_DIR" -v p="$T_PREFIX" 'index($5, d) == 1 || index($5, p) > 0 {print $5}' /proc/self/mountinfo
+}
+
 _t_leaks() {
 	local x
 	x=$(find "$T_ROOT" -mindepth 1 -maxdepth 1 -name "*$T_PREFIX*" 2>/dev/null)
 	[ -n "$x" ] && echo "container state left: $(echo "$x" | tr '\n' ' ')"
-	x=$(awk -v d="$T_DIR" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo)
+	x=$(_t_test_mounts)
 	[ -n "$x" ] && echo "mounts left: $(echo "$x" | tr '\n' ' ')"
 	x=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "*$T_PREFIX*" 2>/dev/null)
 	[ -n "$x" ] && echo "cgroups left: $(echo "$x" | tr '\n' ' ')"
@@ -410,8 +416,8 @@ _t_kill_leftovers() {
 		kill -9 "$p" 2>/dev/null || true
 	done
 	sleep 0.2
-	awk -v d="$T_DIR" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r |
-		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	_t_test_mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	rm -f /run/netns/*"$T_PREFIX"* 2>/dev/null || true
 	find /sys/fs/cgroup -depth -maxdepth 8 -type d -name "*$T_PREFIX*" -exec rmdir {} + 2>/dev/null || true
 }
 

@@ -140,8 +140,8 @@ test_join_namespaces_by_path() {
 test_join_netns_bind_mount() {
 	local name=$T_PREFIX
 	ip netns add "$name" || skip "ip netns add failed"
-	_del_netns() { ip netns del "$name" 2>/dev/null || true; }
-	trap '_del_netns; _t_cleanup' EXIT
+	# expanded now: the function's locals are gone when the trap runs
+	trap "ip netns del $name 2>/dev/null || true; _t_cleanup" EXIT
 	# a marker in that netns: a dummy link if the kernel has them, else lo up
 	local marker=jtdummy0
 	ip -n "$name" link add "$marker" type dummy 2>/dev/null || marker=""
