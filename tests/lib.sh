@@ -347,13 +347,13 @@ JQ_NO_PIDNS='.linux.namespaces |= map(select(.type != "pid"))'
 
 # ---------------------------------------------------------------- leaks
 
-# _t_leaks: print what the finished test left behind (empty: nothing).
 # _t_test_mounts: mount points of the current test: under $T_DIR, or named
 # after $T_PREFIX anywhere (a named netns in /run/netns).
 _t_test_mounts() {
 	awk -v d="$T_DIR" -v p="$T_PREFIX" 'index($5, d) == 1 || index($5, p) > 0 {print $5}' /proc/self/mountinfo
 }
 
+# _t_leaks: print what the finished test left behind (empty: nothing).
 _t_leaks() {
 	local x
 	x=$(find "$T_ROOT" -mindepth 1 -maxdepth 1 -name "*$T_PREFIX*" 2>/dev/null)
