@@ -741,8 +741,6 @@ count_entries (int dfd, const char *path)
   return visible;
 }
 
-/* Spare container dirs: made ahead, taken with one rename, and a deleted
-   container that wrote nothing becomes one again. */
 /* the dir's inode flags, or -1 where the filesystem has none (tmpfs) */
 static int
 dir_flags_at (int dirfd, const char *name)
@@ -791,6 +789,8 @@ test_store_spreads_container_dirs (void **state)
   free (dir);
 }
 
+/* Spare container dirs: made ahead, taken with one rename, and a deleted
+   container that wrote nothing becomes one again. */
 static void
 test_spare_container_dirs (void **state)
 {

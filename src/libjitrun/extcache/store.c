@@ -24,6 +24,30 @@
 
 static const char *const subdirs[] = { "layers", "staging", "locks", "containers", "trash", "spare" };
 
+/* Flag spare/ (an fd on it) so that ext4 places each dir the refiller
+   makes there in a block group of its own choosing (FS_TOPDIR_FL: the
+   Orlov policy of top-level dirs), instead of next to its parent.  Why:
+   without a journal, ext4 skips, and checks one by one, every inode of a
+   group freed in the last minutes when it allocates one there.  Each
+   container start frees ~7 inodes next to its container dir (the
+   overlay's work dirs and the probes it makes at mount), so with all
+   container dirs in one group each later mount paid for thousands of such
+   checks: 0.2-0.8 ms per hit here after a few hundred starts, 0.1-0.2 ms
+   once spread.  Not containers/, where a create makes one when the pool
+   is empty: a group picked at random may have to be read from disk first,
+   which a create must not wait for.  Best effort: other filesystems lack
+   the flag. */
+static void
+spread_spares (int sparefd)
+{
+  int flags = 0;
+
+  if (ioctl (sparefd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
+    return;
+  flags |= FS_TOPDIR_FL;
+  (void)ioctl (sparefd, FS_IOC_SETFLAGS, &flags);
+}
+
 int
 jr_ec_store_open (const char *cache_dir, jr_error_t *err)
 {
@@ -49,40 +73,12 @@ jr_ec_store_open (const char *cache_dir, jr_error_t *err)
   for (i = 0; i < sizeof (subdirs) / sizeof (subdirs[0]); i++)
     if (mkdirat (fd, subdirs[i], 0700) < 0 && errno != EEXIST)
       return jr_error (err, errno, "create `%s/%s`", cache_dir, subdirs[i]);
-  jr_ec_store_spread (fd);
+  {
+    cleanup_close int sparefd = openat (fd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (sparefd >= 0)
+      spread_spares (sparefd);
+  }
   return jr_steal_fd (fd);
-}
-
-/* Flag a dir so that ext4 places each subdir made in it in a block group
-   of its own choosing (FS_TOPDIR_FL: the Orlov policy of top-level dirs),
-   instead of next to its parent.  Why: without a journal, ext4 skips, and
-   checks one by one, every inode of a group freed in the last minutes when
-   it allocates one there.  Each container start frees ~7 inodes next to
-   its container dir (the overlay's work dirs and the probes it makes at
-   mount), so with all container dirs in one group each later mount paid
-   for thousands of such checks: 0.2-0.8 ms per hit here after a few
-   hundred starts, 0.1-0.2 ms once spread.  Best effort: other filesystems
-   lack the flag. */
-static void
-spread_over_groups (int dirfd, const char *name)
-{
-  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  int flags = 0;
-
-  if (fd < 0 || ioctl (fd, FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL))
-    return;
-  flags |= FS_TOPDIR_FL;
-  (void)ioctl (fd, FS_IOC_SETFLAGS, &flags);
-}
-
-void
-jr_ec_store_spread (int cachefd)
-{
-  /* where the refiller makes container dirs ahead (a recycled one keeps
-     its group).  Not containers/, where a create makes one when the pool
-     is empty: a group picked at random may have to be read from disk
-     first, which a create must not wait for. */
-  spread_over_groups (cachefd, "spare");
 }
 
 /* Keys are hex digests and ids come from the runtime; still refuse
@@ -317,7 +313,7 @@ jr_ec_spares_refill (int cachefd, size_t target, jr_error_t *err)
   if (sparefd < 0)
     return errno == ENOENT ? 0 : jr_error (err, errno, "open cache spare dir");
   /* a cache made by an older jitrun gets the flag here, off the hit path */
-  jr_ec_store_spread (cachefd);
+  spread_spares (sparefd);
   /* one refiller at a time: a `.new-*` dir seen under the lock is stale */
   if (jr_flock (sparefd, LOCK_EX) < 0)
     return jr_error (err, errno, "lock cache spare dir");

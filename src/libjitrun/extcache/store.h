@@ -37,9 +37,6 @@
 
 /* Create the cache dir (0700) and its subdirs; returns an O_DIRECTORY fd. */
 int jr_ec_store_open (const char *cache_dir, jr_error_t *err);
-/* Spread the spare container dirs made from now on over the filesystem's
-   block groups (ext4; see store.c for why).  Best effort. */
-void jr_ec_store_spread (int cachefd);
 
 /* flock locks/<key>.lock with op (LOCK_SH/LOCK_EX, maybe |LOCK_NB) and
    return its fd.  With LOCK_NB and the lock busy, returns -EWOULDBLOCK
