@@ -79,23 +79,21 @@ trap cleanup EXIT
 # run_once LABEL -> sets ELAPSED_NS. Each run gets a fresh copy-on-write rootfs,
 # as a containerd snapshot would be (the cached rootfs is never written).
 run_once() {
-    local label=$1 t0 t1 rc=0
+    local label=$1 rc=0
     ID=jitrun-demo-$label
     "$RT" --root "$STATE" delete --force "$ID" >/dev/null 2>&1 || true
     jr_mount_rootfs "$LOWER" "$BUNDLE" "$WORK/scratch-$label"
     printf '\n\033[1m---------------- %s run: %s %s run --bundle %s %s ----------------\033[0m\n' \
         "$label" "$RT_NAME" "${GLOBAL[*]}" "$BUNDLE" "$ID"
-    t0=$(jr_now_ns)
-    timeout --foreground -k 5 "${JITRUN_DEMO_TIMEOUT:-900}" \
-        "$RT" "${GLOBAL[@]}" run --bundle "$BUNDLE" "$ID" || rc=$?
-    t1=$(jr_now_ns)
-    ELAPSED_NS=$((t1 - t0))
+    jr_run_watched ELAPSED_NS "$RT" "${GLOBAL[@]}" run --bundle "$BUNDLE" "$ID" || rc=$?
     jr_umount_rootfs "$BUNDLE"
     rm -rf "$WORK/scratch-$label"
     [ "$rc" = 124 ] && jr_die "$label run hung: killed after ${JITRUN_DEMO_TIMEOUT:-900} s"
     [ "$rc" = 0 ] || jr_die "$label run failed with exit code $rc"
     ID=""
 }
+
+jr_watchdog_start "${JITRUN_DEMO_TIMEOUT:-900}"
 
 # --- 4. cold, then warm -------------------------------------------------------------
 run_once cold; COLD=$ELAPSED_NS

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The timing helpers that demo/run.sh and bench/* share (demo/lib.sh): a timed
+# run must report the command's own status and wall time, and the watchdog
+# must stop a run that outlives its limit, as timeout -k 5 would.
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=demo/lib.sh
+. "$(dirname "$0")/../../demo/lib.sh"
+
+test_watched_run_reports_status_and_time() {
+	local ns rc=0
+	jr_watchdog_start 60
+	jr_run_watched ns sh -c 'sleep 0.3; exit 3' || rc=$?
+	assert_eq "$rc" 3 "exit status"
+	assert_gt "$ns" 300000000 "wall time (ns) of a 0.3 s run"
+	assert_le "$ns" 5000000000 "wall time (ns) of a 0.3 s run"
+	# the watchdog stays in step: the next run is timed and allowed to finish
+	rc=0
+	jr_run_watched ns sh -c 'read -r line; [ -z "$line" ]' || rc=$?
+	assert_eq "$rc" 0 "second run (stdin is /dev/null)"
+}
+
+# stopped_run SCRIPT: runs `sh -c SCRIPT` (which writes its pid to $T_DIR/pid)
+# under a 1 s watchdog; it must be stopped: status 124, process gone.  Sets NS.
+stopped_run() {
+	local rc=0
+	jr_watchdog_start 1
+	jr_run_watched NS sh -c "echo \$\$ > '$T_DIR/pid'; $1" || rc=$?
+	assert_eq "$rc" 124 "status of a run stopped by the watchdog"
+	assert_dead "$(cat "$T_DIR/pid")"
+}
+
+test_watched_run_stops_a_run_past_its_limit() {
+	local rc=0
+	stopped_run 'exec sleep 30'
+	assert_le "$NS" 4000000000 "it was stopped after ~1 s"
+	jr_run_watched NS true || rc=$?
+	assert_eq "$rc" 0 "a run after a stopped one"
+}
+
+test_watched_run_kills_what_ignores_sigterm() {
+	stopped_run "trap '' TERM; while :; do sleep 0.1; done"
+	assert_gt "$NS" 5000000000 "SIGKILL came 5 s after SIGTERM"
+}
+
+t_main "$@"
