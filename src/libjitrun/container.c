@@ -64,6 +64,21 @@ state_root (const struct jr_global *g)
   return g->root && *g->root ? g->root : JR_DEFAULT_STATE_ROOT;
 }
 
+/* The same as an absolute path (NULL if the cwd is unknown): the
+   extension cache records it, for gc to look up containers later. */
+static char *
+absolute_state_root (const struct jr_global *g)
+{
+  const char *root = state_root (g);
+  char cwd[PATH_MAX];
+
+  if (root[0] == '/')
+    return xstrdup (root);
+  if (getcwd (cwd, sizeof (cwd)) == NULL)
+    return NULL;
+  return xasprintf ("%s/%s", cwd, root);
+}
+
 /* ---- shared helpers ----------------------------------------------------- */
 
 int
@@ -776,10 +791,12 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
 
   {
     /* once the id is ours (see jr_extcache_create_begin) */
+    cleanup_free char *abs_root = absolute_state_root (g);
     struct jr_extcache_opts eopts = {
       .cache_dir = g->cache_dir,
       .registry = g->registry,
       .insecure_registries = g->insecure_registries,
+      .state_root = abs_root,
     };
     const char *hit;
     if (jr_extcache_create_begin (&eopts, c.spec, id, c.rootfs, &c.extcache, err) < 0)

@@ -531,6 +531,39 @@ test_gc_keeps_in_use() {
 	assert_eq "$(entries)" 0
 }
 
+# A container nobody deletes (the host rebooted: its processes and its
+# state in /run are gone) must not pin its layer and dirs forever.
+test_gc_frees_what_gone_containers_held() {
+	jitrun_only
+	ec_bundle
+	ec_args 'sleep 1000'
+	local miss hit id
+	miss=$(new_id)
+	hit=$(new_id)
+	rt_create "$miss" "$T_DIR/b" # its init made its dir after the bootstrap
+	rt_create "$hit" "$T_DIR/b"  # the runtime made this one, before the fork
+	assert_eq "$(runs)" 1
+	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 -maxdepth 1 | wc -l)" 2
+	for id in "$miss" "$hit"; do
+		rt kill "$id" KILL
+		wait_status "$id" stopped
+	done
+	# stopped, not deleted: they still exist, and so does their use
+	expect_ok "$RUNTIME" cache gc --max-size 0
+	assert_eq "$(entries)" 1 "gc removed the layer of existing containers"
+	for id in "$miss" "$hit"; do mv "$T_ROOT/$id" "$T_DIR/saved-$id"; done
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].inUse' false
+	expect_ok "$RUNTIME" cache gc --max-size 0
+	assert_contains "$OUT" removed
+	assert_eq "$(entries)" 0
+	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0 "gc left the gone containers' dirs"
+	# their state back (for the cgroups): delete finds nothing left to do in the cache
+	for id in "$miss" "$hit"; do
+		mv "$T_DIR/saved-$id" "$T_ROOT/$id"
+		rt delete "$id"
+	done
+}
+
 test_mode_ro() {
 	jitrun_only
 	ec_bundle

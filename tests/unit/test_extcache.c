@@ -581,7 +581,7 @@ test_store_list_gc (void **state)
   assert_false (jr_ec_store_has (cachefd, "dddd"));
 
   /* bbbb is used by a container */
-  cfd = jr_ec_container_dir_create (cachefd, "ctr1", "bbbb2222", &err);
+  cfd = jr_ec_container_dir_create (cachefd, "ctr1", "bbbb2222", NULL, &err);
   assert_true (cfd >= 0);
   close (cfd);
 
@@ -700,7 +700,7 @@ test_container_dir_trash (void **state)
   (void)state;
   cachefd = jr_ec_store_open (cache, NULL);
   assert_true (cachefd >= 0);
-  cfd = jr_ec_container_dir_create (cachefd, "c1", "k1", NULL);
+  cfd = jr_ec_container_dir_create (cachefd, "c1", "k1", NULL, NULL);
   assert_true (cfd >= 0);
   write_at (cfd, "upper/file", "data");
   close (cfd);
@@ -791,6 +791,84 @@ test_store_spreads_container_dirs (void **state)
 
 /* Spare container dirs: made ahead, taken with one rename, and a deleted
    container that wrote nothing becomes one again. */
+/* A container whose state dir is gone (the host rebooted, /run was wiped)
+   pins its layer no more, and gc removes its dir; one that may still
+   exist, or of which too little is known, keeps both. */
+static void
+test_gone_containers (void **state)
+{
+  char *dir = make_tmpdir ();
+  cleanup_free char *cache = xasprintf ("%s/cache", dir);
+  cleanup_free char *root = xasprintf ("%s/state", dir);
+  cleanup_free char *c1_state = xasprintf ("%s/c1", root);
+  cleanup_free char *reg = NULL;
+  const char *key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  char tag[JR_EC_ROOT_TAG_LEN + 1], tag2[JR_EC_ROOT_TAG_LEN + 1], marker[128];
+  ssize_t len;
+  int cachefd, cfd;
+
+  (void)state;
+  cachefd = jr_ec_store_open (cache, NULL);
+  assert_true (cachefd >= 0);
+  assert_true (jr_ec_state_root_register (cachefd, "state", tag, NULL) < 0);
+  assert_int_equal (jr_ec_state_root_register (cachefd, root, tag, NULL), 0);
+  assert_int_equal (strlen (tag), JR_EC_ROOT_TAG_LEN);
+  /* again: the same tag, the same file */
+  assert_int_equal (jr_ec_state_root_register (cachefd, root, tag2, NULL), 0);
+  assert_string_equal (tag, tag2);
+  reg = xasprintf ("roots/%s", tag);
+  assert_int_equal (count_entries (cachefd, "roots"), 1);
+
+  /* c1 (state dir present), c2 (never had one), c3 (no root known) */
+  assert_int_equal (jr_mkdir_p_at (AT_FDCWD, c1_state, 0700, NULL), 0);
+  cfd = jr_ec_container_dir_create (cachefd, "c1", key, tag, NULL);
+  assert_true (cfd >= 0);
+  /* the marker fits in an ext4 inode: a key prefix and the root's tag */
+  len = fgetxattr (cfd, JR_EC_IN_USE_XATTR, marker, sizeof (marker) - 1);
+  assert_int_equal (len, 32 + 1 + JR_EC_ROOT_TAG_LEN);
+  marker[len] = '\0';
+  assert_true (strncmp (marker, key, 32) == 0);
+  assert_string_equal (marker + 33, tag);
+  close (cfd);
+  cfd = jr_ec_container_dir_create (cachefd, "c2", "k2", tag, NULL);
+  assert_true (cfd >= 0);
+  close (cfd);
+  cfd = jr_ec_container_dir_create (cachefd, "c3", "k3", NULL, NULL);
+  assert_true (cfd >= 0);
+  close (cfd);
+  assert_true (jr_ec_store_in_use (cachefd, key));
+  assert_false (
+      jr_ec_store_in_use (cachefd, "f123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+  assert_false (jr_ec_store_in_use (cachefd, "k2"));
+  assert_true (jr_ec_store_in_use (cachefd, "k3"));
+  assert_int_equal (jr_ec_containers_clean_gone (cachefd), 1);
+  assert_true (faccessat (cachefd, "containers/c2", F_OK, 0) < 0);
+  assert_int_equal (count_entries (cachefd, "containers"), 2);
+
+  /* c1's state dir goes: so do its use and its dir */
+  assert_int_equal (rmdir (c1_state), 0);
+  assert_false (jr_ec_store_in_use (cachefd, key));
+  /* unless roots/ says something else than the tag's root */
+  write_at (cachefd, reg, "/elsewhere");
+  assert_true (jr_ec_store_in_use (cachefd, key));
+  assert_int_equal (jr_ec_containers_clean_gone (cachefd), 0);
+  write_at (cachefd, reg, root);
+  /* an older jitrun's marker, the whole key: kept whatever happens */
+  assert_int_equal (mkdirat (cachefd, "containers/old", 0700), 0);
+  {
+    cleanup_close int ofd = openat (cachefd, "containers/old", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_int_equal (fsetxattr (ofd, JR_EC_IN_USE_XATTR, "k9", 2, 0), 0);
+  }
+  assert_true (jr_ec_store_in_use (cachefd, "k9"));
+  assert_int_equal (jr_ec_containers_clean_gone (cachefd), 1);
+  assert_int_equal (count_entries (cachefd, "containers"), 2);
+  assert_true (faccessat (cachefd, "containers/c1", F_OK, 0) < 0);
+  assert_true (jr_ec_store_in_use (cachefd, "k9"));
+  assert_true (jr_ec_store_in_use (cachefd, "k3"));
+  close (cachefd);
+  rm_tmpdir (dir);
+}
+
 static void
 test_spare_container_dirs (void **state)
 {
@@ -812,7 +890,7 @@ test_spare_container_dirs (void **state)
   assert_true (faccessat (cachefd, "spare/.new.s.dead", F_OK, 0) < 0);
 
   /* a create takes one: its dirs and the in-use marker are there */
-  cfd = jr_ec_container_dir_create (cachefd, "c1", "k1", NULL);
+  cfd = jr_ec_container_dir_create (cachefd, "c1", "k1", NULL, NULL);
   assert_true (cfd >= 0);
   assert_int_equal (count_entries (cachefd, "spare"), 2);
   assert_int_equal (faccessat (cfd, "upper", F_OK, 0), 0);
@@ -828,17 +906,17 @@ test_spare_container_dirs (void **state)
   write_at (cfd, "work/work/incompat/volatile/dirty", "");
   close (cfd);
   /* c2 wrote something, c3 changed its root's mode: not spares again */
-  cfd = jr_ec_container_dir_create (cachefd, "c2", "k1", NULL);
+  cfd = jr_ec_container_dir_create (cachefd, "c2", "k1", NULL, NULL);
   assert_true (cfd >= 0);
   write_at (cfd, "upper/file", "data");
   close (cfd);
-  cfd = jr_ec_container_dir_create (cachefd, "c3", "k1", NULL);
+  cfd = jr_ec_container_dir_create (cachefd, "c3", "k1", NULL, NULL);
   assert_true (cfd >= 0);
   assert_int_equal (fchmodat (cfd, "upper", 0700, 0), 0);
   close (cfd);
   assert_int_equal (count_entries (cachefd, "spare"), 0);
   /* a container of the same id that was never deleted: replaced */
-  cfd = jr_ec_container_dir_create (cachefd, "c3", "k2", NULL);
+  cfd = jr_ec_container_dir_create (cachefd, "c3", "k2", NULL, NULL);
   assert_true (cfd >= 0);
   assert_int_equal (faccessat (cfd, "upper", F_OK, 0), 0);
   assert_int_equal (count_entries (cfd, "upper"), 0);
@@ -1083,6 +1161,7 @@ main (void)
     cmocka_unit_test (test_staging_clean),
     cmocka_unit_test (test_container_dir_trash),
     cmocka_unit_test (test_spare_container_dirs),
+    cmocka_unit_test (test_gone_containers),
     cmocka_unit_test (test_store_spreads_container_dirs),
     cmocka_unit_test (test_overlay_make),
     cmocka_unit_test (test_commit_verify),

@@ -88,8 +88,10 @@ struct jr_extcache_session
   /* A local hit, prepared: containers/<id> exists with the in-use marker
      and the overlay is made; the init only attaches it. */
   bool hit;
-  bool hit_sealed; /* and its entry was sealed: nothing to seal at the end */
-  int hit_mountfd; /* and the container's overlay, detached, for the init to attach */
+  bool hit_sealed;                       /* and its entry was sealed: nothing to seal at the end */
+  int hit_mountfd;                       /* and the container's overlay, detached, for the init to attach */
+  const char *state_root;                /* the runtime's --root, absolute */
+  char root_tag[JR_EC_ROOT_TAG_LEN + 1]; /* its tag in the cache, "" if not registered */
 };
 
 static int
@@ -136,7 +138,8 @@ static int
 mount_container_overlay (const struct jr_extcache_ctx *ctx, int cachefd, int rootfd, const char *key,
                          jr_error_t *err)
 {
-  cleanup_close int cfd = jr_ec_container_dir_create (cachefd, ctx->container_id, key, err);
+  const char *tag = ctx->session->root_tag[0] ? ctx->session->root_tag : NULL;
+  cleanup_close int cfd = jr_ec_container_dir_create (cachefd, ctx->container_id, key, tag, err);
   cleanup_close int mntfd = -1;
 
   if (cfd < 0)
@@ -672,6 +675,9 @@ clean_trash_and_locks (int cachefd)
   cleanup_dir DIR *d = NULL;
   struct dirent *de;
 
+  /* the dirs of containers that will never be deleted: their upper dirs
+     go, and their layers become collectable */
+  jr_ec_containers_clean_gone (cachefd);
   jr_ec_trash_empty (cachefd, NULL);
   d = jr_opendir_at (cachefd, "locks");
   if (d == NULL)
@@ -913,13 +919,17 @@ prepare_local_hit (struct jr_extcache_session *s, int rootfd, jr_error_t *err)
 
   if (cachefd < 0)
     return -1;
+  /* for the container dir, made here on a hit, by the init on a miss */
+  if (s->state_root && jr_ec_state_root_register (cachefd, s->state_root, s->root_tag, err) < 0)
+    return -1;
   lockfd = jr_ec_lock_key (cachefd, s->key.key, LOCK_SH, err);
   if (lockfd < 0)
     return -1;
   state = jr_ec_store_state_stat (cachefd, s->key.key, &meta_st);
   if (state != JR_EC_SEALED && state != JR_EC_UNSEALED)
     return 0; /* the init finds out who builds it */
-  cfd = jr_ec_container_dir_create (cachefd, s->container_id, s->key.key, err);
+  cfd = jr_ec_container_dir_create (cachefd, s->container_id, s->key.key, s->root_tag[0] ? s->root_tag : NULL,
+                                    err);
   if (cfd >= 0)
     s->hit_mountfd = s->spec->root && s->spec->root->readonly
                          ? readonly_hit_overlay (cachefd, rootfd, s->key.key, err)
@@ -986,6 +996,7 @@ jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_
   s->spec = spec;
   s->registry = opts->registry;
   s->insecure_registries = opts->insecure_registries;
+  s->state_root = opts->state_root;
   if (jr_ec_config_parse (&spec->annotations, &s->cfg, err) < 0)
     goto fail;
   if (has_user_namespace (spec))

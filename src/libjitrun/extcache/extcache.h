@@ -24,6 +24,7 @@ struct jr_extcache_opts
   const char *cache_dir;           /* --cache-dir, else $JITRUN_CACHE_DIR, else the default */
   const char *registry;            /* --registry (the annotation and $JITRUN_REGISTRY also count) */
   const char *insecure_registries; /* --insecure-registry, comma separated */
+  const char *state_root;          /* --root, absolute (create only; NULL: unknown) */
 };
 
 /* --cache-dir, else $JITRUN_CACHE_DIR, else the default. Not malloc'ed. */

@@ -22,7 +22,8 @@
 #include "key.h"
 #include "libjitrun/utils.h"
 
-static const char *const subdirs[] = { "layers", "staging", "locks", "containers", "trash", "spare" };
+static const char *const subdirs[]
+    = { "layers", "staging", "locks", "containers", "trash", "spare", "roots" };
 
 /* Flag spare/ (an fd on it) so that ext4 places each dir the refiller
    makes there in a block group of its own choosing (FS_TOPDIR_FL: the
@@ -260,11 +261,60 @@ take_spare (int cachefd, const char *path)
   return false;
 }
 
+/* A tag for a state root path: FNV-1a, 64 bits, in hex.  Not a defence
+   against anyone (roots come from root's command lines): two roots only
+   need different tags, and roots/<tag> is checked to hash back to it. */
+static void
+root_tag (const char *root, char tag[JR_EC_ROOT_TAG_LEN + 1])
+{
+  uint64_t h = 0xcbf29ce484222325ULL;
+
+  for (const unsigned char *p = (const unsigned char *)root; *p; p++)
+    h = (h ^ *p) * 0x100000001b3ULL;
+  snprintf (tag, JR_EC_ROOT_TAG_LEN + 1, "%016llx", (unsigned long long)h);
+}
+
 int
-jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_error_t *err)
+jr_ec_state_root_register (int cachefd, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1],
+                           jr_error_t *err)
+{
+  char path[sizeof ("roots/") + JR_EC_ROOT_TAG_LEN];
+  cleanup_close int rootsfd = -1;
+
+  if (state_root[0] != '/')
+    return jr_error (err, EINVAL, "state root `%s` is not an absolute path", state_root);
+  root_tag (state_root, tag);
+  snprintf (path, sizeof (path), "roots/%s", tag);
+  /* once per root and cache: then one access() per create */
+  if (faccessat (cachefd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return 0;
+  if (mkdirat (cachefd, "roots", 0700) < 0 && errno != EEXIST)
+    return jr_error (err, errno, "create `roots` in the cache");
+  rootsfd = openat (cachefd, "roots", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (rootsfd < 0)
+    return jr_error (err, errno, "open `roots` in the cache");
+  return jr_write_file_atomic_at (rootsfd, tag, state_root, strlen (state_root), 0600, err);
+}
+
+/* The in-use marker's value: the first MARKER_KEY_LEN characters of the
+   key (enough to tell layers apart), then "@<root tag>".  48 bytes: ext4
+   keeps them in the inode, where a whole key (64) would take an xattr
+   block of its own, allocated and freed with every container. */
+#define MARKER_KEY_LEN 32
+
+struct marker
+{
+  char key[65];                          /* "" when the container uses no layer */
+  char root_tag[JR_EC_ROOT_TAG_LEN + 1]; /* "" when unknown (older jitrun) */
+};
+
+int
+jr_ec_container_dir_create (int cachefd, const char *id, const char *key, const char *root_tag,
+                            jr_error_t *err)
 {
   cleanup_free char *path = xasprintf ("containers/%s", id);
   cleanup_close int fd = -1;
+  char marker[MARKER_KEY_LEN + 1 + JR_EC_ROOT_TAG_LEN + 1];
   bool spare;
 
   if (!safe_name (id))
@@ -285,9 +335,13 @@ jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_err
     return jr_error (err, errno, "open `%s` in the cache", path);
   if (!spare && (mkdirat (fd, "upper", 0755) < 0 || mkdirat (fd, "work", 0700) < 0))
     return jr_error (err, errno, "create upper/work dirs in `%s`", path);
-  /* an xattr, kept in the inode: no data block to allocate and free */
-  if (key != NULL && fsetxattr (fd, JR_EC_IN_USE_XATTR, key, strlen (key), 0) < 0)
-    return jr_error (err, errno, "mark `%s` in use", path);
+  if (key != NULL || root_tag != NULL)
+    {
+      int len = snprintf (marker, sizeof (marker), "%.*s%s%s", MARKER_KEY_LEN, key ? key : "",
+                          root_tag ? "@" : "", root_tag ? root_tag : "");
+      if (fsetxattr (fd, JR_EC_IN_USE_XATTR, marker, len, 0) < 0)
+        return jr_error (err, errno, "mark `%s` in use", path);
+    }
   return jr_steal_fd (fd);
 }
 
@@ -495,28 +549,77 @@ jr_ec_trash_empty (int cachefd, jr_error_t *err)
     }
 }
 
-/* containers/<name> is marked as using key: its xattr, or the `layer`
-   file of a container made by an older jitrun. */
+/* The marker of the container dir fd: false if it has none. */
 static bool
-container_uses (int containersfd, const char *name, const char *key)
+marker_read (int fd, struct marker *m)
 {
-  char used[sizeof (((struct jr_ec_key *)0)->key)];
-  cleanup_close int fd = openat (containersfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  ssize_t n;
+  char v[128];
+  ssize_t n = fgetxattr (fd, JR_EC_IN_USE_XATTR, v, sizeof (v) - 1);
+  char *at;
 
-  if (fd < 0)
-    return false;
-  n = fgetxattr (fd, JR_EC_IN_USE_XATTR, used, sizeof (used));
+  m->key[0] = m->root_tag[0] = '\0';
   if (n < 0)
     {
+      /* a container of an older jitrun: a `layer` file */
       cleanup_free char *old = NULL;
       size_t len = 0;
 
-      if (jr_read_file_at (fd, "layer", &old, &len, NULL) < 0)
+      if (jr_read_file_at (fd, "layer", &old, &len, NULL) < 0 || len >= sizeof (m->key))
         return false;
-      return len == strlen (key) && memcmp (old, key, len) == 0;
+      memcpy (m->key, old, len);
+      m->key[len] = '\0';
+      return true;
     }
-  return (size_t)n == strlen (key) && memcmp (used, key, n) == 0;
+  v[n] = '\0';
+  at = strchr (v, '@');
+  if (at != NULL)
+    {
+      *at++ = '\0';
+      if (strlen (at) == JR_EC_ROOT_TAG_LEN)
+        memcpy (m->root_tag, at, JR_EC_ROOT_TAG_LEN + 1);
+    }
+  if (strlen (v) >= sizeof (m->key))
+    return false;
+  strcpy (m->key, v);
+  return true;
+}
+
+/* Whether marker m names key: its first MARKER_KEY_LEN characters, or
+   (an older jitrun's marker, a short key) all of it. */
+static bool
+marker_names_key (const struct marker *m, const char *key)
+{
+  size_t n = strlen (m->key);
+
+  return n > 0 && strncmp (m->key, key, n) == 0 && (key[n] == '\0' || n == MARKER_KEY_LEN);
+}
+
+/* Whether the container of containers/<name>, marked m, is gone for sure:
+   its state root is known and holds no state dir of that name.  Whatever
+   is unknown (no root in the marker, no or a wrong roots/ file, an error
+   other than ENOENT) keeps it: a live container must never lose its
+   layer. */
+static bool
+container_gone (int cachefd, const char *name, const struct marker *m)
+{
+  cleanup_free char *reg = NULL;
+  cleanup_free char *root = NULL;
+  cleanup_free char *state = NULL;
+  char tag[JR_EC_ROOT_TAG_LEN + 1];
+  size_t len = 0;
+  struct stat st;
+
+  if (m->root_tag[0] == '\0')
+    return false;
+  reg = xasprintf ("roots/%s", m->root_tag);
+  if (jr_read_file_at (cachefd, reg, &root, &len, NULL) < 0 || len == 0 || strlen (root) != len
+      || root[0] != '/')
+    return false;
+  root_tag (root, tag);
+  if (strcmp (tag, m->root_tag) != 0)
+    return false;
+  state = xasprintf ("%s/%s", root, name);
+  return lstat (state, &st) < 0 && errno == ENOENT;
 }
 
 bool
@@ -529,12 +632,58 @@ jr_ec_store_in_use (int cachefd, const char *key)
     return false;
   while ((de = readdir (d)) != NULL)
     {
+      cleanup_close int fd = -1;
+      struct marker m;
+
       if (de->d_name[0] == '.')
         continue;
-      if (container_uses (dirfd (d), de->d_name, key))
+      fd = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd >= 0 && marker_read (fd, &m) && marker_names_key (&m, key)
+          && !container_gone (cachefd, de->d_name, &m))
         return true;
     }
   return false;
+}
+
+/* Move containers/<name> to the trash if its container is gone.  A create
+   of the same id may race: it makes <root>/<id> before containers/<id>,
+   so a dir moved while its state dir exists again goes back. */
+static bool
+trash_if_gone (int cachefd, int containersfd, const char *name)
+{
+  cleanup_close int fd = openat (containersfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  cleanup_free char *src = xasprintf ("containers/%s", name);
+  cleanup_free char *prefix = xasprintf ("c-%s", name);
+  cleanup_free char *dst = NULL;
+  struct marker m;
+
+  if (fd < 0 || !marker_read (fd, &m) || !container_gone (cachefd, name, &m))
+    return false;
+  dst = trash_name (prefix);
+  if (renameat (cachefd, src, cachefd, dst) < 0)
+    return false;
+  if (container_gone (cachefd, name, &m))
+    return true;
+  (void)renameat2 (cachefd, dst, cachefd, src, RENAME_NOREPLACE);
+  return false;
+}
+
+int
+jr_ec_containers_clean_gone (int cachefd)
+{
+  cleanup_close int trashfd = openat (cachefd, "trash", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  cleanup_dir DIR *d = jr_opendir_at (cachefd, "containers");
+  struct dirent *de;
+  int n = 0;
+
+  /* no emptier meanwhile: a dir moved by mistake must still be there to
+     go back */
+  if (d == NULL || trashfd < 0 || jr_flock (trashfd, LOCK_EX) < 0)
+    return 0;
+  while ((de = readdir (d)) != NULL)
+    if (de->d_name[0] != '.' && trash_if_gone (cachefd, dirfd (d), de->d_name))
+      n++;
+  return n;
 }
 
 int

@@ -6,9 +6,13 @@
  *   layers/<key>/unsealed     present until the entry is sealed (below)
  *   staging/<key>.<rand>/     a bootstrap in progress: layer/ work/ mnt/ owner
  *   locks/<key>.lock          flock: LOCK_EX to build or remove, LOCK_SH to use
- *   containers/<id>/          upper/ work/, and the key it uses in the xattr
- *                             trusted.jitrun.layer (the in-use marker gc
- *                             honours; caches of older jitruns: a `layer` file)
+ *   containers/<id>/          upper/ work/, and the in-use marker gc honours:
+ *                             the xattr trusted.jitrun.layer, "<key>@<root
+ *                             tag>" (older jitruns: the whole key, or a
+ *                             `layer` file)
+ *   roots/<root tag>          the state root (--root) of the runtime that made
+ *                             containers: gc checks there that a container
+ *                             still exists
  *   trash/                    entries and container dirs being removed (rename
  *                             first: atomic; emptied in the background)
  *   spare/<rand>/             empty container dirs (upper/ work/) made in
@@ -71,11 +75,22 @@ void jr_ec_store_touch (int cachefd, const char *key);
 /* The same, given meta.json's stat. */
 void jr_ec_store_touch_stat (int cachefd, const char *key, const struct stat *meta_st);
 
-/* The in-use marker of a container dir: the key of the layer it uses. */
+/* The in-use marker of a container dir: the layer it uses and where the
+   state of its container is. */
 #define JR_EC_IN_USE_XATTR "trusted.jitrun.layer"
+/* A container that is never deleted (the host rebooted and /run was
+   wiped, its state dir was removed) must not pin its layer forever: its
+   marker names the state root of the runtime that made it by a tag, and
+   roots/<tag> holds that root's path, so gc can see that <root>/<id> is
+   gone.  Register state_root (an absolute path) and get its tag. */
+#define JR_EC_ROOT_TAG_LEN 16
+int jr_ec_state_root_register (int cachefd, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1],
+                               jr_error_t *err);
 /* containers/<id>/{upper,work} (fresh) and the in-use marker holding key
-   (may be NULL: no layer used).  Returns an O_DIRECTORY fd of the dir. */
-int jr_ec_container_dir_create (int cachefd, const char *id, const char *key, jr_error_t *err);
+   (may be NULL: no layer used) and root_tag (may be NULL: gc then never
+   takes the container for gone).  Returns an O_DIRECTORY fd of the dir. */
+int jr_ec_container_dir_create (int cachefd, const char *id, const char *key, const char *root_tag,
+                                jr_error_t *err);
 /* Make spare container dirs until spare/ holds target of them. */
 /* twice the emptier's batch: the pool outlasts the creates between two runs */
 #define JR_EC_SPARE_TARGET 64
@@ -86,7 +101,11 @@ int jr_ec_container_dir_remove (int cachefd, const char *id, jr_error_t *err);
 int jr_ec_container_dir_trash (int cachefd, const char *id, jr_error_t *err);
 /* Remove everything in trash/ (flock on it: one emptier at a time). */
 int jr_ec_trash_empty (int cachefd, jr_error_t *err);
+/* Whether a container that still exists uses key. */
 bool jr_ec_store_in_use (int cachefd, const char *key);
+/* Move to trash/ the dirs of containers that are gone (see
+   jr_ec_state_root_register).  Returns how many. */
+int jr_ec_containers_clean_gone (int cachefd);
 
 /* staging/<key>.<rand>/{layer,work,mnt} plus `owner` (pid starttime);
    *name is "<key>.<rand>" (relative to staging/).  Call with the key
