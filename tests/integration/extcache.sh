@@ -564,6 +564,36 @@ test_gc_frees_what_gone_containers_held() {
 	done
 }
 
+# Layers go to the kernel as fds (Linux 6.13+), else as /proc/self/fd
+# paths; JITRUN_TEST_OVERLAY_PATHS=1 takes the older kernels' way here.
+test_overlay_layers_as_fds_or_paths() {
+	jitrun_only
+	ec_bundle
+	local root_line='grep " / / " /proc/self/mountinfo; cat /app/installed' out k
+	ec_args "$root_line"
+	out=$(ec_run)
+	k=$(uname -r)
+	if [ "$(printf '%s\n' 6.13 "${k%%-*}" | sort -V | head -1)" = 6.13 ]; then
+		assert_contains "$out" "lowerdir+=$T_DIR/cache/layers/"
+	else
+		assert_contains "$out" "lowerdir=/proc/self/fd/"
+	fi
+	assert_contains "$out" installed-v1
+	# the same with paths: a miss (a new version), a hit, a read-only hit
+	export JITRUN_TEST_OVERLAY_PATHS=1
+	ec_ann version 2.0.0
+	out=$(ec_run)
+	assert_contains "$out" "lowerdir=/proc/self/fd/"
+	assert_contains "$out" installed-v1
+	assert_eq "$(runs)" 2
+	assert_contains "$(ec_run)" installed-v1
+	bundle_jq b '.root.readonly = true'
+	out=$(ec_run)
+	assert_contains "$out" "lowerdir=/proc/self/fd/"
+	assert_contains "$out" installed-v1
+	assert_eq "$(runs)" 2
+}
+
 test_mode_ro() {
 	jitrun_only
 	ec_bundle

@@ -15,6 +15,10 @@
 
 #include "libjitrun/error.h"
 
+/* Set (tests): layers are given to the kernel as /proc/self/fd paths, as
+   kernels before 6.13 need, instead of as fds. */
+#define JR_EC_OVERLAY_PATHS_ENV "JITRUN_TEST_OVERLAY_PATHS"
+
 /* Make an overlay as a detached mount and return its fd (O_CLOEXEC): lower
    dirs top first, as fds (no path needs escaping, and a lower may be the
    very path the overlay will cover), upper/work fds (-1 for none), and
