@@ -166,4 +166,24 @@ test_proc_self_exe_as_container_command() {
 	check_binary_intact
 }
 
+# The runtime re-executes itself from a sealed in-memory copy of its
+# binary before it touches a container (create, run, exec), unless the
+# binary is on a read-only mount.  A createRuntime hook reads the exe of
+# its parent, the runtime.
+test_runtime_runs_from_a_sealed_copy_unless_read_only() {
+	jitrun_only
+	copy_runtime
+	make_bundle b '.process.args = ["true"]
+		| .hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", ("readlink /proc/$PPID/exe > " + $ENV.T_DIR + "/exe")]}]}'
+	rtc run --bundle "$T_DIR/b" "$(new_id)" </dev/null
+	assert_contains "$(cat "$T_DIR/exe")" "/memfd:jitrun-sealed"
+	mount --bind "$RTC" "$RTC"
+	trap 'umount "$RTC" 2>/dev/null || true; _t_cleanup' EXIT
+	mount -o remount,bind,ro "$RTC"
+	rtc run --bundle "$T_DIR/b" "$(new_id)" </dev/null
+	assert_eq "$(cat "$T_DIR/exe")" "$RTC"
+	umount "$RTC"
+	check_binary_intact
+}
+
 t_main "$@"
