@@ -156,29 +156,24 @@ jr_caps_drop_bounding (const struct oci_capabilities *caps, jr_error_t *err)
   if (caps)
     fill_mask (caps->bounding, caps->bounding_len, keep, last);
 
+  /* Drop first, ask later: dropping what is not there succeeds, and one
+     syscall per capability instead of two is ~40 fewer per container. */
   for (cap = 0; cap <= last; cap++)
     {
-      int in_set;
+      char buf[32];
+      int drop_errno;
 
-      if (keep[cap])
+      if (keep[cap] || prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
         continue;
-      in_set = prctl (PR_CAPBSET_READ, cap, 0, 0, 0);
-      if (in_set < 0)
-        {
-          /* A kernel older than cap_last_cap claims: nothing to drop. */
-          if (errno == EINVAL)
-            continue;
-          char buf[32];
-          return jr_error (err, errno, "capabilities: read bounding set `%s`", cap_display_name (cap, buf));
-        }
-      if (in_set == 0)
+      drop_errno = errno;
+      /* A kernel older than cap_last_cap claims: nothing to drop. */
+      if (drop_errno == EINVAL)
         continue;
-      if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-        {
-          char buf[32];
-          return jr_error (err, errno, "capabilities: drop `%s` from the bounding set",
-                           cap_display_name (cap, buf));
-        }
+      /* Without CAP_SETPCAP nothing can be dropped: fine if it is not there. */
+      if (drop_errno == EPERM && prctl (PR_CAPBSET_READ, cap, 0, 0, 0) == 0)
+        continue;
+      return jr_error (err, drop_errno, "capabilities: drop `%s` from the bounding set",
+                       cap_display_name (cap, buf));
     }
   return 0;
 }
