@@ -645,6 +645,32 @@ jr_ec_store_in_use (int cachefd, const char *key)
   return false;
 }
 
+/* The markers of all the containers that still exist (one pass over
+   containers/, for listings of many entries). */
+static struct marker *
+live_markers (int cachefd, size_t *n)
+{
+  cleanup_dir DIR *d = jr_opendir_at (cachefd, "containers");
+  struct marker *v = NULL;
+  struct dirent *de;
+
+  *n = 0;
+  while (d != NULL && (de = readdir (d)) != NULL)
+    {
+      cleanup_close int fd = -1;
+      struct marker m;
+
+      if (de->d_name[0] == '.')
+        continue;
+      fd = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || !marker_read (fd, &m) || m.key[0] == '\0' || container_gone (cachefd, de->d_name, &m))
+        continue;
+      v = xrealloc (v, (*n + 1) * sizeof (*v));
+      v[(*n)++] = m;
+    }
+  return v;
+}
+
 /* Move containers/<name> to the trash if its container is gone.  A create
    of the same id may race: it makes <root>/<id> before containers/<id>,
    so a dir moved while its state dir exists again goes back. */
@@ -771,7 +797,8 @@ jr_ec_store_list (int cachefd, struct jr_ec_entry **entries, size_t *n, jr_error
   cleanup_dir DIR *d = NULL;
   struct jr_ec_entry *v = NULL;
   struct dirent *de;
-  size_t len = 0;
+  size_t len = 0, n_live = 0, i;
+  cleanup_free struct marker *live = live_markers (cachefd, &n_live);
 
   *entries = NULL;
   *n = 0;
@@ -805,7 +832,8 @@ jr_ec_store_list (int cachefd, struct jr_ec_entry **entries, size_t *n, jr_error
       if (e->meta && oci_jvalue_int (oci_jobject_get (e->meta, "size"), &size))
         e->size = size;
       e->state = jr_ec_store_state (cachefd, e->key);
-      e->in_use = jr_ec_store_in_use (cachefd, e->key);
+      for (i = 0; i < n_live && !e->in_use; i++)
+        e->in_use = marker_names_key (&live[i], e->key);
     }
   if (len > 0)
     qsort (v, len, sizeof (*v), cmp_entry);
