@@ -4,9 +4,9 @@
 #include "overlay.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -118,27 +118,27 @@ int
 jr_ec_overlay_make (const int *lowerfds, size_t n_lower, int upperfd, int workfd, const char *options,
                     jr_error_t *err)
 {
-  static int layer_fds_refused = -1;
+  static int layers_as_paths = -1; /* not known yet */
   cleanup_close int fsfd = -1;
   int mntfd;
 
-  if (layer_fds_refused < 0)
-    layer_fds_refused = getenv (JR_EC_OVERLAY_PATHS_ENV) != NULL;
+  if (layers_as_paths < 0)
+    layers_as_paths = getenv (JR_EC_OVERLAY_PATHS_ENV) != NULL;
 
   fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
   if (fsfd < 0)
     return jr_error (err, errno, "overlay: fsopen");
-  if (!layer_fds_refused && set_layer_fds (fsfd, lowerfds, n_lower, upperfd, workfd) < 0)
+  if (!layers_as_paths && set_layer_fds (fsfd, lowerfds, n_lower, upperfd, workfd) < 0)
     {
       if (errno != EINVAL)
         return fs_error (fsfd, err, errno, "overlay: layers");
-      layer_fds_refused = true;
+      layers_as_paths = 1;
       close (fsfd);
       fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
       if (fsfd < 0)
         return jr_error (err, errno, "overlay: fsopen");
     }
-  if (layer_fds_refused && set_layer_paths (fsfd, lowerfds, n_lower, upperfd, workfd, err) < 0)
+  if (layers_as_paths && set_layer_paths (fsfd, lowerfds, n_lower, upperfd, workfd, err) < 0)
     return -1;
   if (set_options (fsfd, options, err) < 0)
     return jr_error_wrap (err, "overlay");

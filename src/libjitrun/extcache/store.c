@@ -672,8 +672,9 @@ live_markers (int cachefd, size_t *n)
 }
 
 /* Move containers/<name> to the trash if its container is gone.  A create
-   of the same id may race: it makes <root>/<id> before containers/<id>,
-   so a dir moved while its state dir exists again goes back. */
+   of the same id may race and put a new dir there between the check and
+   the rename: a dir other than the one judged goes back (the create
+   works on it through fds meanwhile). */
 static bool
 trash_if_gone (int cachefd, int containersfd, const char *name)
 {
@@ -681,14 +682,16 @@ trash_if_gone (int cachefd, int containersfd, const char *name)
   cleanup_free char *src = xasprintf ("containers/%s", name);
   cleanup_free char *prefix = xasprintf ("c-%s", name);
   cleanup_free char *dst = NULL;
+  struct stat judged, moved;
   struct marker m;
 
-  if (fd < 0 || !marker_read (fd, &m) || !container_gone (cachefd, name, &m))
+  if (fd < 0 || fstat (fd, &judged) < 0 || !marker_read (fd, &m) || !container_gone (cachefd, name, &m))
     return false;
   dst = trash_name (prefix);
   if (renameat (cachefd, src, cachefd, dst) < 0)
     return false;
-  if (container_gone (cachefd, name, &m))
+  if (fstatat (cachefd, dst, &moved, AT_SYMLINK_NOFOLLOW) == 0 && moved.st_ino == judged.st_ino
+      && moved.st_dev == judged.st_dev)
     return true;
   (void)renameat2 (cachefd, dst, cachefd, src, RENAME_NOREPLACE);
   return false;
