@@ -848,6 +848,15 @@ test_gone_containers (void **state)
   /* c1's state dir goes: so do its use and its dir */
   assert_int_equal (rmdir (c1_state), 0);
   assert_false (jr_ec_store_in_use (cachefd, key));
+  /* but not while the root itself is out of sight (a gc in a pod that
+     sees the cache, not /run) */
+  {
+    cleanup_free char *away = xasprintf ("%s/state-away", dir);
+    assert_int_equal (rename (root, away), 0);
+    assert_true (jr_ec_store_in_use (cachefd, key));
+    assert_int_equal (jr_ec_containers_clean_gone (cachefd), 0);
+    assert_int_equal (rename (away, root), 0);
+  }
   /* unless roots/ says something else than the tag's root */
   write_at (cachefd, reg, "/elsewhere");
   assert_true (jr_ec_store_in_use (cachefd, key));

@@ -595,10 +595,11 @@ marker_names_key (const struct marker *m, const char *key)
 }
 
 /* Whether the container of containers/<name>, marked m, is gone for sure:
-   its state root is known and holds no state dir of that name.  Whatever
-   is unknown (no root in the marker, no or a wrong roots/ file, an error
-   other than ENOENT) keeps it: a live container must never lose its
-   layer. */
+   its state root is known, is a directory here, and holds no state dir of
+   that name.  Whatever is unknown keeps it: no root in the marker, no or
+   a wrong roots/ file, a root this mount namespace does not show (a gc
+   run in a pod that sees the cache but not /run), an error other than
+   ENOENT.  A live container must never lose its layer or its upper dir. */
 static bool
 container_gone (int cachefd, const char *name, const struct marker *m)
 {
@@ -617,6 +618,8 @@ container_gone (int cachefd, const char *name, const struct marker *m)
     return false;
   root_tag (root, tag);
   if (strcmp (tag, m->root_tag) != 0)
+    return false;
+  if (lstat (root, &st) < 0 || !S_ISDIR (st.st_mode))
     return false;
   state = xasprintf ("%s/%s", root, name);
   return lstat (state, &st) < 0 && errno == ENOENT;
