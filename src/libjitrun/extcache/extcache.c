@@ -94,6 +94,13 @@ struct jr_extcache_session
   char root_tag[JR_EC_ROOT_TAG_LEN + 1]; /* its tag in the cache, "" if not registered */
 };
 
+/* The tag of the runtime's state root for in-use markers, NULL if none. */
+static const char *
+session_root_tag (const struct jr_extcache_session *s)
+{
+  return s->root_tag[0] ? s->root_tag : NULL;
+}
+
 static int
 open_dir_at (int dfd, const char *path, jr_error_t *err)
 {
@@ -138,8 +145,8 @@ static int
 mount_container_overlay (const struct jr_extcache_ctx *ctx, int cachefd, int rootfd, const char *key,
                          jr_error_t *err)
 {
-  const char *tag = ctx->session->root_tag[0] ? ctx->session->root_tag : NULL;
-  cleanup_close int cfd = jr_ec_container_dir_create (cachefd, ctx->container_id, key, tag, err);
+  cleanup_close int cfd
+      = jr_ec_container_dir_create (cachefd, ctx->container_id, key, session_root_tag (ctx->session), err);
   cleanup_close int mntfd = -1;
 
   if (cfd < 0)
@@ -910,7 +917,11 @@ static const char cache_usage[]
 static int
 prepare_local_hit (struct jr_extcache_session *s, int rootfd, jr_error_t *err)
 {
-  cleanup_close int cachefd = jr_ec_store_open (s->cache_dir, err);
+  /* the root's tag is for the container dir, made here on a hit, by the
+     init on a miss */
+  cleanup_close int cachefd = s->state_root
+                                  ? jr_ec_store_open_as (s->cache_dir, s->state_root, s->root_tag, err)
+                                  : jr_ec_store_open (s->cache_dir, err);
   cleanup_close int lockfd = -1;
   cleanup_close int cfd = -1;
   enum jr_ec_state state;
@@ -919,17 +930,13 @@ prepare_local_hit (struct jr_extcache_session *s, int rootfd, jr_error_t *err)
 
   if (cachefd < 0)
     return -1;
-  /* for the container dir, made here on a hit, by the init on a miss */
-  if (s->state_root && jr_ec_state_root_register (cachefd, s->state_root, s->root_tag, err) < 0)
-    return -1;
   lockfd = jr_ec_lock_key (cachefd, s->key.key, LOCK_SH, err);
   if (lockfd < 0)
     return -1;
   state = jr_ec_store_state_stat (cachefd, s->key.key, &meta_st);
   if (state != JR_EC_SEALED && state != JR_EC_UNSEALED)
     return 0; /* the init finds out who builds it */
-  cfd = jr_ec_container_dir_create (cachefd, s->container_id, s->key.key, s->root_tag[0] ? s->root_tag : NULL,
-                                    err);
+  cfd = jr_ec_container_dir_create (cachefd, s->container_id, s->key.key, session_root_tag (s), err);
   if (cfd >= 0)
     s->hit_mountfd = s->spec->root && s->spec->root->readonly
                          ? readonly_hit_overlay (cachefd, rootfd, s->key.key, err)

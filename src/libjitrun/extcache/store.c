@@ -22,6 +22,7 @@
 #include "key.h"
 #include "libjitrun/utils.h"
 
+/* roots last: see jr_ec_store_open_as */
 static const char *const subdirs[]
     = { "layers", "staging", "locks", "containers", "trash", "spare", "roots" };
 
@@ -49,13 +50,11 @@ spread_spares (int sparefd)
   (void)ioctl (sparefd, FS_IOC_SETFLAGS, &flags);
 }
 
-int
-jr_ec_store_open (const char *cache_dir, jr_error_t *err)
+static int
+open_cache_dir (const char *cache_dir, jr_error_t *err)
 {
-  cleanup_close int fd = -1;
-  size_t i;
+  int fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-  fd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT)
     {
       if (jr_mkdir_p_at (AT_FDCWD, cache_dir, 0700, err) < 0)
@@ -67,10 +66,18 @@ jr_ec_store_open (const char *cache_dir, jr_error_t *err)
     }
   if (fd < 0)
     return jr_error (err, errno, "open cache dir `%s`", cache_dir);
+  return fd;
+}
+
+static int
+make_subdirs (int fd, const char *cache_dir, jr_error_t *err)
+{
+  size_t i;
+
   /* created in this order: the last one present means all are (saves
      syscalls on the hit path) */
   if (faccessat (fd, subdirs[sizeof (subdirs) / sizeof (subdirs[0]) - 1], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    return jr_steal_fd (fd);
+    return 0;
   for (i = 0; i < sizeof (subdirs) / sizeof (subdirs[0]); i++)
     if (mkdirat (fd, subdirs[i], 0700) < 0 && errno != EEXIST)
       return jr_error (err, errno, "create `%s/%s`", cache_dir, subdirs[i]);
@@ -79,6 +86,16 @@ jr_ec_store_open (const char *cache_dir, jr_error_t *err)
     if (sparefd >= 0)
       spread_spares (sparefd);
   }
+  return 0;
+}
+
+int
+jr_ec_store_open (const char *cache_dir, jr_error_t *err)
+{
+  cleanup_close int fd = open_cache_dir (cache_dir, err);
+
+  if (fd < 0 || make_subdirs (fd, cache_dir, err) < 0)
+    return -1;
   return jr_steal_fd (fd);
 }
 
@@ -272,6 +289,28 @@ root_tag (const char *root, char tag[JR_EC_ROOT_TAG_LEN + 1])
   for (const unsigned char *p = (const unsigned char *)root; *p; p++)
     h = (h ^ *p) * 0x100000001b3ULL;
   snprintf (tag, JR_EC_ROOT_TAG_LEN + 1, "%016llx", (unsigned long long)h);
+}
+
+int
+jr_ec_store_open_as (const char *cache_dir, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1],
+                     jr_error_t *err)
+{
+  char path[sizeof ("roots/") + JR_EC_ROOT_TAG_LEN];
+  cleanup_close int fd = open_cache_dir (cache_dir, err);
+
+  if (fd < 0)
+    return -1;
+  if (state_root[0] != '/')
+    return jr_error (err, EINVAL, "state root `%s` is not an absolute path", state_root);
+  root_tag (state_root, tag);
+  snprintf (path, sizeof (path), "roots/%s", tag);
+  /* roots/ is the last subdir made and the tag file comes after it: one
+     access() tells the cache is complete and the root registered */
+  if (faccessat (fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return jr_steal_fd (fd);
+  if (make_subdirs (fd, cache_dir, err) < 0 || jr_ec_state_root_register (fd, state_root, tag, err) < 0)
+    return -1;
+  return jr_steal_fd (fd);
 }
 
 int
@@ -584,6 +623,21 @@ marker_read (int fd, struct marker *m)
   return true;
 }
 
+/* containers/<name> opened (O_DIRECTORY) if it has a marker, read into
+ *m; else -1. */
+static int
+open_marked (int containersfd, const char *name, struct marker *m)
+{
+  int fd = openat (containersfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd >= 0 && !marker_read (fd, m))
+    {
+      close (fd);
+      fd = -1;
+    }
+  return fd;
+}
+
 /* Whether marker m names key: its first MARKER_KEY_LEN characters, or
    (an older jitrun's marker, a short key) all of it. */
 static bool
@@ -640,9 +694,8 @@ jr_ec_store_in_use (int cachefd, const char *key)
 
       if (de->d_name[0] == '.')
         continue;
-      fd = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-      if (fd >= 0 && marker_read (fd, &m) && marker_names_key (&m, key)
-          && !container_gone (cachefd, de->d_name, &m))
+      fd = open_marked (dirfd (d), de->d_name, &m);
+      if (fd >= 0 && marker_names_key (&m, key) && !container_gone (cachefd, de->d_name, &m))
         return true;
     }
   return false;
@@ -665,8 +718,8 @@ live_markers (int cachefd, size_t *n)
 
       if (de->d_name[0] == '.')
         continue;
-      fd = openat (dirfd (d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-      if (fd < 0 || !marker_read (fd, &m) || m.key[0] == '\0' || container_gone (cachefd, de->d_name, &m))
+      fd = open_marked (dirfd (d), de->d_name, &m);
+      if (fd < 0 || m.key[0] == '\0' || container_gone (cachefd, de->d_name, &m))
         continue;
       v = xrealloc (v, (*n + 1) * sizeof (*v));
       v[(*n)++] = m;
@@ -681,14 +734,14 @@ live_markers (int cachefd, size_t *n)
 static bool
 trash_if_gone (int cachefd, int containersfd, const char *name)
 {
-  cleanup_close int fd = openat (containersfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  struct marker m;
+  cleanup_close int fd = open_marked (containersfd, name, &m);
   cleanup_free char *src = xasprintf ("containers/%s", name);
   cleanup_free char *prefix = xasprintf ("c-%s", name);
   cleanup_free char *dst = NULL;
   struct stat judged, moved;
-  struct marker m;
 
-  if (fd < 0 || fstat (fd, &judged) < 0 || !marker_read (fd, &m) || !container_gone (cachefd, name, &m))
+  if (fd < 0 || fstat (fd, &judged) < 0 || !container_gone (cachefd, name, &m))
     return false;
   dst = trash_name (prefix);
   if (renameat (cachefd, src, cachefd, dst) < 0)

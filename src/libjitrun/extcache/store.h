@@ -86,6 +86,10 @@ void jr_ec_store_touch_stat (int cachefd, const char *key, const struct stat *me
 #define JR_EC_ROOT_TAG_LEN 16
 int jr_ec_state_root_register (int cachefd, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1],
                                jr_error_t *err);
+/* jr_ec_store_open, then jr_ec_state_root_register, in one access() once
+   both are done (a create's way in). */
+int jr_ec_store_open_as (const char *cache_dir, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1],
+                         jr_error_t *err);
 /* containers/<id>/{upper,work} (fresh) and the in-use marker holding key
    (may be NULL: no layer used) and root_tag (may be NULL: gc then never
    takes the container for gone).  Returns an O_DIRECTORY fd of the dir. */
