@@ -1,11 +1,13 @@
 /* jitrun - container lifecycle.
  *
- * create forks twice and never re-executes the runtime binary:
+ * create starts two processes and never re-executes the runtime binary:
  *
  *   jitrun create (P)
  *     └─ intermediate (C1): enters the cgroup, joins namespaces by path,
  *        creates the user namespace (P writes its id maps), unshares the
- *        rest, then clones the init with CLONE_PARENT and exits.
+ *        rest, then clones the init with CLONE_PARENT and exits.  It
+ *        shares P's memory while P sleeps (jr_spawn_transient) unless it
+ *        waits for P's id maps or joins a time namespace.
  *   init (C2, pid 1 of the new pid namespace, child of P): rootfs,
  *   extension cache, mounts, hooks, pivot_root, sysctls, masked paths,
  *   terminal, rlimits...; reports READY and blocks on exec.fifo until
@@ -253,6 +255,7 @@ struct create_ctx
   int status_fd;                        /* exec.status, O_RDWR: the init's verdict for `start` */
   int console_fd;                       /* connected --console-socket, or our end of a pair, -1 */
   int sync_fd;                          /* the children's end of the sync socket */
+  int parent_sync_fd;                   /* the runtime's end: C1 closes it */
   struct jr_extcache_session *extcache; /* NULL when the container does not use the cache */
   char *state_json;                     /* "creating" state, sent to the init for its hooks */
 };
@@ -445,6 +448,8 @@ intermediate_main (struct create_ctx *c)
   int unshare_flags = c->ns.new_flags & ~CLONE_NEWUSER;
   pid_t pid;
 
+  close (c->parent_sync_fd);
+
   if (c->cgroup && jr_cgroup_enter (c->cgroup, getpid (), &err) < 0)
     jr_sync_fail (c->sync_fd, err);
   if (jr_ns_join (&c->ns, &err) < 0)
@@ -531,6 +536,12 @@ await_init_pid (struct create_ctx *c, int sock, pid_t *child, jr_error_t *err)
   return 0;
 }
 
+static int
+intermediate_entry (void *arg)
+{
+  intermediate_main (arg);
+}
+
 /* P's side of the conversation until the init is READY. */
 static int
 spawn_container (struct create_ctx *c, jr_error_t *err)
@@ -544,19 +555,12 @@ spawn_container (struct create_ctx *c, jr_error_t *err)
     return -1;
   sock = fds[0];
   c->sync_fd = fds[1];
-  child = fork ();
-  if (child < 0)
-    {
-      close (fds[1]);
-      return jr_error (err, errno, "fork");
-    }
-  if (child == 0)
-    {
-      close (sock);
-      intermediate_main (c);
-    }
+  c->parent_sync_fd = sock;
+  child = jr_spawn_transient (intermediate_entry, c, jr_ns_plan_allows_shared_memory (&c->ns), err);
   close (fds[1]);
   c->sync_fd = -1;
+  if (child < 0)
+    return -1;
 
   for (;;)
     {
@@ -744,6 +748,7 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
     .status_fd = -1,
     .console_fd = console_fd,
     .sync_fd = -1,
+    .parent_sync_fd = -1,
   };
   cleanup_close int rootfd = -1;
   cleanup_close int dirfd = -1;

@@ -1,6 +1,6 @@
 /* jitrun - `exec`: run another process in a running container.
  *
- *   jitrun exec (P) ── fork ──> C1: enters the cgroup, setns into every
+ *   jitrun exec (P) ── clone ──> C1: enters the cgroup, setns into every
  *   namespace of the init that differs from ours, clones C2 with
  *   CLONE_PARENT (so it is in the pid namespace and P's child), exits.
  *   C2: terminal, process attributes, execve.  Its sync socket is
@@ -39,6 +39,7 @@ struct exec_ctx
   bool in_userns;
   int console_fd;
   int sync_fd;
+  int parent_sync_fd; /* the runtime's end of the sync socket: C1 closes it */
   int preserve_fds;
   int listener_fd;
   char *state_json;
@@ -81,6 +82,8 @@ exec_intermediate_main (struct exec_ctx *c)
   jr_error_t err = NULL;
   pid_t pid;
 
+  close (c->parent_sync_fd);
+
   if (c->cgroup && jr_cgroup_enter (c->cgroup, getpid (), &err) < 0)
     jr_sync_fail (c->sync_fd, err);
   if (jr_ns_join (&c->ns, &err) < 0)
@@ -100,6 +103,12 @@ exec_intermediate_main (struct exec_ctx *c)
     exec_child_main (c);
   jr_sync_send (c->sync_fd, JR_SYNC_INIT_PID, pid, NULL, &err);
   _exit (0);
+}
+
+static int
+exec_intermediate_entry (void *arg)
+{
+  exec_intermediate_main (arg);
 }
 
 static void
@@ -239,7 +248,9 @@ int
 jr_container_exec (const struct jr_global *g, const char *id, const struct jr_exec_opts *o, int *exit_code,
                    jr_error_t *err)
 {
-  struct exec_ctx c = { .console_fd = -1, .sync_fd = -1, .listener_fd = -1, .preserve_fds = o->preserve_fds };
+  struct exec_ctx c = {
+    .console_fd = -1, .sync_fd = -1, .parent_sync_fd = -1, .listener_fd = -1, .preserve_fds = o->preserve_fds
+  };
   cleanup_close int rootfd = -1;
   cleanup_close int sock = -1;
   cleanup_close int term_ours = -1;
@@ -303,19 +314,11 @@ jr_container_exec (const struct jr_global *g, const char *id, const struct jr_ex
   c.sync_fd = fds[1];
   if (!o->detach)
     prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  child = fork ();
-  if (child < 0)
-    {
-      close (c.sync_fd);
-      jr_error (err, errno, "fork");
-      goto out;
-    }
-  if (child == 0)
-    {
-      close (sock);
-      exec_intermediate_main (&c);
-    }
+  c.parent_sync_fd = sock;
+  child = jr_spawn_transient (exec_intermediate_entry, &c, jr_ns_plan_allows_shared_memory (&c.ns), err);
   close (c.sync_fd);
+  if (child < 0)
+    goto out;
   if (c.console_fd >= 0)
     {
       close (c.console_fd);

@@ -151,6 +151,17 @@ jr_ns_plan_close (struct jr_ns_plan *plan)
   plan->n_join = 0;
 }
 
+bool
+jr_ns_plan_allows_shared_memory (const struct jr_ns_plan *plan)
+{
+  if (plan->new_flags & CLONE_NEWUSER)
+    return false;
+  for (size_t i = 0; i < plan->n_join; i++)
+    if (plan->join_types[i] == CLONE_NEWTIME)
+      return false;
+  return true;
+}
+
 int
 jr_ns_join (const struct jr_ns_plan *plan, jr_error_t *err)
 {

@@ -30,6 +30,13 @@ int jr_ns_plan_from_spec (const struct oci_spec *spec, struct jr_ns_plan *plan, 
 int jr_ns_plan_from_pid (pid_t pid, struct jr_ns_plan *plan, jr_error_t *err);
 void jr_ns_plan_close (struct jr_ns_plan *plan);
 
+/* Whether a child that carries out the plan may share its parent's memory
+   until it exits (jr_spawn_transient): not if it creates a user namespace
+   (it waits for its parent to write the id maps, and the parent sleeps
+   until it exits), nor if it joins a time namespace (the kernel refuses
+   that to a process whose memory is shared: EUSERS). */
+bool jr_ns_plan_allows_shared_memory (const struct jr_ns_plan *plan);
+
 /* setns into every namespace of the plan (user first, mount last). */
 int jr_ns_join (const struct jr_ns_plan *plan, jr_error_t *err);
 

@@ -105,6 +105,11 @@ char jr_proc_state (pid_t pid);
 /* waitpid that retries on EINTR; returns the exit code as a shell would
    (128+signal for a signal death). */
 int jr_wait_exit_code (pid_t pid, int *exit_code, jr_error_t *err);
+/* Run fn(arg), which must not return (it ends with _exit), in a child
+   process whose pid is returned (SIGCHLD on exit).  With share_memory the
+   child shares our memory (CLONE_VM) and we sleep until it exits
+   (CLONE_VFORK): it must not wait for us.  Else it is a fork. */
+pid_t jr_spawn_transient (int (*fn) (void *), void *arg, bool share_memory, jr_error_t *err);
 /* Exit code of a raw wait status, as a shell would report it. */
 int jr_wait_status_to_exit_code (int status);
 

@@ -57,6 +57,22 @@ test_time_namespace() {
 	assert_gt "$(sed -n 2p <<<"$OUT")" $((host + 86000)) "boottime offset"
 }
 
+test_time_namespace_exec() {
+	rt features | jq -e '.linux.namespaces | index("time")' >/dev/null ||
+		skip "runtime does not list the time namespace in features"
+	make_bundle b '.linux.namespaces += [{"type":"time"}] | .linux.timeOffsets = {"boottime": {"secs": 86400, "nanosecs": 0}}
+		| .process.args = ["sleep", "1000"]'
+	local id host
+	id=$(new_id)
+	rt_run_d "$id" "$T_DIR/b"
+	# exec joins the time namespace (its helper cannot share the runtime's
+	# memory to do so: it forks) and sees the container's clock
+	expect_ok rt exec "$id" sh -c 'readlink /proc/self/ns/time; cut -d. -f1 /proc/uptime'
+	assert_eq "$(sed -n 1p <<<"$OUT")" "$(ns_of "$(rt_pid "$id")" time)" "time namespace of the exec process"
+	host=$(cut -d. -f1 /proc/uptime)
+	assert_gt "$(sed -n 2p <<<"$OUT")" $((host + 86000)) "boottime offset in the exec process"
+}
+
 test_hostname() {
 	make_bundle b '.hostname = "jt-host"'
 	OUT=$(run_sh b 'hostname; cat /proc/sys/kernel/hostname')
@@ -105,6 +121,10 @@ test_user_namespace_maps() {
 	assert_match "$(grep '^Uid:' "/proc/$pid/status")" '^Uid:[[:space:]]+100000[[:space:]]'
 	assert_match "$(grep '^Gid:' "/proc/$pid/status")" '^Gid:[[:space:]]+200000[[:space:]]'
 	assert_ne "$(ns_of "$pid" user)" "$(ns_of $$ user)"
+	# exec joins the user namespace
+	expect_ok rt exec "$id" sh -c 'readlink /proc/self/ns/user; id -u'
+	assert_eq "$(sed -n 1p <<<"$OUT")" "$(ns_of "$pid" user)" "user namespace of the exec process"
+	assert_eq "$(sed -n 2p <<<"$OUT")" 0 "uid of the exec process in the container"
 }
 
 test_user_namespace_unmapped_files() {

@@ -88,6 +88,7 @@ struct jr_extcache_session
   /* A local hit, prepared: containers/<id> exists with the in-use marker
      and the overlay is made; the init only attaches it. */
   bool hit;
+  char hit_key[sizeof (((struct jr_ec_key *)0)->key)]; /* and its key: the record */
   bool hit_sealed;                       /* and its entry was sealed: nothing to seal at the end */
   int hit_mountfd;                       /* and the container's overlay, detached, for the init to attach */
   const char *state_root;                /* the runtime's --root, absolute */
@@ -948,6 +949,7 @@ prepare_local_hit (struct jr_extcache_session *s, int rootfd, jr_error_t *err)
     }
   jr_ec_store_touch_stat (cachefd, s->key.key, &meta_st);
   s->hit = true;
+  memcpy (s->hit_key, s->key.key, sizeof (s->hit_key));
   s->hit_sealed = state == JR_EC_SEALED;
   jr_debug ("extcache: hit on %.12s for %s %s prepared in %.3f ms", s->key.key, s->cfg.app, s->cfg.version,
             (jr_now_ns () - t0) / 1e6);
@@ -1020,6 +1022,14 @@ jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_
      process, and slows the other one down. */
   if (prepare_session (s, rootfs, err) < 0)
     goto fail;
+  if (s->hit)
+    {
+      /* what only a miss needs: freed now, since after the fork each page
+         a free() writes to is a copy-on-write fault (3 of them: ~45 us) */
+      jr_ec_key_free (&s->key);
+      s->have_key = false;
+      jr_ec_config_free (&s->cfg);
+    }
   *session = s;
   return 0;
 
@@ -1031,7 +1041,7 @@ fail:
 const char *
 jr_extcache_session_record (const struct jr_extcache_session *session)
 {
-  return session->hit ? session->key.key : NULL;
+  return session->hit ? session->hit_key : NULL;
 }
 
 void
