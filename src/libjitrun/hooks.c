@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -98,22 +99,34 @@ strv_dup (char *const *v, size_t n)
   return out;
 }
 
-static void __attribute__ ((noreturn))
-exec_hook (const char *path, char **argv, char **envp, int stdin_fd, int out_fd, int err_fd)
+/* Start the hook with the given stdio.  posix_spawn shares our memory
+   until the exec (no copy of our address space: 1-2 ms on a VM) and tells
+   us why an exec failed. */
+static int
+spawn_hook (const char *path, char **argv, char **envp, int stdin_fd, int out_fd, int err_fd, pid_t *pid)
 {
-  sigset_t none;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t none, pipe_only;
+  int r;
 
-  /* the runtime may have signals blocked; the hook must start clean */
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, stdin_fd, STDIN_FILENO);
+  posix_spawn_file_actions_adddup2 (&fa, out_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2 (&fa, err_fd, STDERR_FILENO);
+  /* the runtime may have signals blocked or SIGPIPE ignored; the hook
+     must start clean */
   sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  signal (SIGPIPE, SIG_DFL);
-
-  if (dup2 (stdin_fd, STDIN_FILENO) < 0 || dup2 (out_fd, STDOUT_FILENO) < 0
-      || dup2 (err_fd, STDERR_FILENO) < 0)
-    _exit (127);
-  execve (path, argv, envp);
-  dprintf (STDERR_FILENO, "exec `%s`: %s\n", path, strerror (errno));
-  _exit (127);
+  sigemptyset (&pipe_only);
+  sigaddset (&pipe_only, SIGPIPE);
+  posix_spawnattr_init (&attr);
+  posix_spawnattr_setsigmask (&attr, &none);
+  posix_spawnattr_setsigdefault (&attr, &pipe_only);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  r = posix_spawn (pid, path, &fa, &attr, argv, envp);
+  posix_spawn_file_actions_destroy (&fa);
+  posix_spawnattr_destroy (&attr);
+  return r;
 }
 
 /* Copy what is readable on fd to `to` and to the tail.  Returns 1 after
@@ -165,6 +178,7 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
   cleanup_free char **argv = NULL;
   cleanup_free char **envp = NULL;
   int status = 0;
+  int spawn_err;
   pid_t pid;
 
   if (hook->path == NULL || hook->path[0] != '/')
@@ -176,19 +190,16 @@ run_one (const struct oci_hook *hook, const char *kind, const char *state_json, 
   out_r = out_fds[0], out_w = out_fds[1];
   err_r = err_fds[0], err_w = err_fds[1];
 
-  /* Built before fork: the child only dup2s and execs.  No args: argv[0]
-     is the path, as execve callers expect. */
+  /* No args: argv[0] is the path, as execve callers expect. */
   if (hook->args_len > 0)
     argv = strv_dup (hook->args, hook->args_len);
   else
     argv = strv_dup (&hook->path, 1);
   envp = strv_dup (hook->env, hook->env_len);
 
-  pid = fork ();
-  if (pid < 0)
-    return jr_error (err, errno, "%s hook `%s`: fork", kind, hook->path);
-  if (pid == 0)
-    exec_hook (hook->path, argv, envp, in_r, out_w, err_w);
+  spawn_err = spawn_hook (hook->path, argv, envp, in_r, out_w, err_w, &pid);
+  if (spawn_err != 0)
+    return jr_error (err, spawn_err, "%s hook `%s`: exec", kind, hook->path);
 
   close (jr_steal_fd (in_r));
   close (jr_steal_fd (out_w));

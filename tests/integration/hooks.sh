@@ -199,6 +199,8 @@ test_hook_missing_binary_fails() {
 	local id
 	id=$(new_id)
 	expect_fail rt create --bundle "$T_DIR/b" "$id"
+	# one line naming the hook and why its exec failed
+	is_jitrun && assert_eq "$ERR" "jitrun: createRuntime hook \`/no/such/hook\`: exec: No such file or directory"
 	expect_fail rt state "$id"
 }
 
