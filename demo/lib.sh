@@ -66,6 +66,16 @@ jr_s()  { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1e9 }'; }
 jr_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else printf "n/a" }'; }
 # jr_median N... -> median of the numbers given
 jr_median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# jr_median_ci N... -> "LOW HIGH": a 95% confidence interval of the median of the
+# numbers given, from their order statistics (no assumption on their
+# distribution): ranks n/2 -+ 0.98 sqrt(n), clamped to 1..n.
+jr_median_ci() {
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+        if (NR == 0) exit
+        h = 0.98 * sqrt(NR); lo = int(NR / 2 - h); hi = int(NR / 2 + 1 + h + 0.999999)
+        if (lo < 1) lo = 1; if (hi > NR) hi = NR
+        print v[lo], v[hi] }'
+}
 
 # Install Debian packages that are missing (apt-get update only when needed).
 jr_apt_install() {

@@ -42,4 +42,17 @@ test_watched_run_kills_what_ignores_sigterm() {
 	assert_gt "$NS" 5000000000 "SIGKILL came 5 s after SIGTERM"
 }
 
+test_median_and_its_confidence_interval() {
+	local values
+	values=$(seq 100 | shuf)
+	# shellcheck disable=SC2086  # one argument per value
+	{
+		assert_eq "$(jr_median $values)" 50 "median of 1..100 (the mean of 50 and 51, rounded)"
+		# 95%: ranks 50 -+ 9.8 -> 40 and 61
+		assert_eq "$(jr_median_ci $values)" "40 61" "confidence interval of the median of 1..100"
+	}
+	assert_eq "$(jr_median_ci 7)" "7 7" "one value"
+	assert_eq "$(jr_median_ci 1 2 3)" "1 3" "a few values: the extremes"
+}
+
 t_main "$@"
