@@ -50,6 +50,9 @@ int jr_rootfs_prepare (const struct oci_spec *spec, const char *rootfs, bool mou
    stdout, stderr, core symlinks.  In a user namespace device nodes are
    bind mounted from the host instead of mknod'ed. */
 int jr_rootfs_mount_all (const struct oci_spec *spec, const char *rootfs, bool in_userns, jr_error_t *err);
+/* Tests: set, the v1 cgroup hierarchies take the generic bind path, as on
+   a kernel without the new mount API (< 5.12). */
+#define JR_CGROUP_GENERIC_BIND_ENV "JITRUN_TEST_CGROUP_GENERIC_BIND"
 
 /* Enter the rootfs: pivot_root(".", ".") + umount of the old root, or,
    with no_pivot, MS_MOVE onto / + chroot.  Afterwards cwd is "/". */

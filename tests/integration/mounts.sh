@@ -83,6 +83,21 @@ test_devpts_newinstance() {
 
 test_cgroup_mount() {
 	make_bundle b '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 77}'
+	check_cgroup_mount
+}
+
+# v1: each hierarchy is bound with the new mount API where the kernel has
+# it; this is the path of older kernels (and of a refused mount_setattr)
+test_cgroup_mount_generic_bind() {
+	jitrun_only "a test switch of jitrun"
+	[ -d /sys/fs/cgroup/memory ] || skip "v1 hierarchies only"
+	make_bundle b '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 77}'
+	JITRUN_TEST_CGROUP_GENERIC_BIND=1 check_cgroup_mount
+}
+
+# check_cgroup_mount: run bundle b (memory limit 64 MiB, pids 77) and check
+# its view of /sys/fs/cgroup
+check_cgroup_mount() {
 	if [ -d /sys/fs/cgroup/memory ]; then
 		# cgroup v1 (or hybrid): each controller of the container is mounted
 		# as the root of its hierarchy, read-only
