@@ -669,6 +669,14 @@ jr_spawn_transient (int (*fn) (void *), void *arg, bool share_memory, jr_error_t
      own stack in our memory would confuse: sanitizer builds fork */
   share_memory = false;
 #endif
+  /* Only while we are the only thread (/proc/self/task holds one dir per
+     thread): a library's thread (libcurl's resolver after a registry pull)
+     would use our heap beside the child. */
+  if (share_memory)
+    {
+      struct stat st;
+      share_memory = stat ("/proc/self/task", &st) == 0 && st.st_nlink == 3;
+    }
   if (!share_memory)
     {
       pid = fork ();

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "libjitrun/error.h"
@@ -201,6 +203,62 @@ test_sync_messages (void **state)
   close (fds[1]);
 }
 
+/* jr_spawn_transient: does the child share our memory? */
+static volatile int child_wrote;
+
+static int
+write_and_exit (void *arg)
+{
+  (void)arg;
+  child_wrote = 1;
+  _exit (7);
+}
+
+static bool
+spawned_child_shares_memory (bool share_memory)
+{
+  jr_error_t err = NULL;
+  int status;
+  pid_t pid;
+
+  child_wrote = 0;
+  pid = jr_spawn_transient (write_and_exit, NULL, share_memory, &err);
+  assert_true (pid > 0);
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 7);
+  return child_wrote == 1;
+}
+
+static void *
+wait_for_eof (void *arg)
+{
+  char c;
+
+  while (read (*(int *)arg, &c, 1) > 0)
+    ;
+  return NULL;
+}
+
+static void
+test_spawn_transient (void **state)
+{
+  pthread_t thread;
+  int fds[2];
+
+  (void)state;
+  assert_false (spawned_child_shares_memory (false));
+#ifndef __SANITIZE_ADDRESS__ /* sanitizer builds always fork */
+  assert_true (spawned_child_shares_memory (true));
+#endif
+  /* never beside another thread of ours, which would use our heap too */
+  assert_int_equal (pipe (fds), 0);
+  assert_int_equal (pthread_create (&thread, NULL, wait_for_eof, &fds[0]), 0);
+  assert_false (spawned_child_shares_memory (true));
+  close (fds[1]);
+  pthread_join (thread, NULL);
+  close (fds[0]);
+}
+
 int
 main (void)
 {
@@ -209,7 +267,7 @@ main (void)
     cmocka_unit_test (test_parse_size),     cmocka_unit_test (test_parse_duration),
     cmocka_unit_test (test_validate_id),    cmocka_unit_test (test_files_and_rm_rf),
     cmocka_unit_test (test_openat_in_root), cmocka_unit_test (test_proc_start_time),
-    cmocka_unit_test (test_sync_messages),
+    cmocka_unit_test (test_sync_messages),  cmocka_unit_test (test_spawn_transient),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
