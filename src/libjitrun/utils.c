@@ -690,6 +690,13 @@ jr_spawn_transient (int (*fn) (void *), void *arg, bool share_memory, jr_error_t
                 -1, 0);
   if (stack == MAP_FAILED)
     return jr_error (err, errno, "allocate a child's stack");
+  /* a guard page: an overflow faults instead of writing below */
+  if (mprotect (stack, (size_t)sysconf (_SC_PAGESIZE), PROT_NONE) < 0)
+    {
+      jr_error (err, errno, "guard a child's stack");
+      munmap (stack, TRANSIENT_STACK_SIZE);
+      return -1;
+    }
   pid = clone (fn, (char *)stack + TRANSIENT_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
   if (pid < 0)
     jr_error (err, errno, "clone");
