@@ -1,8 +1,9 @@
 /* jitrun - `exec`: run another process in a running container.
  *
- *   jitrun exec (P) ── clone ──> C1: enters the cgroup, setns into every
- *   namespace of the init that differs from ours, clones C2 with
- *   CLONE_PARENT (so it is in the pid namespace and P's child), exits.
+ *   jitrun exec (P) ── C1 (jr_spawn_transient): enters the cgroup, setns
+ *   into every namespace of the init that differs from ours, clones C2
+ *   with CLONE_PARENT (so it is in the pid namespace and P's child),
+ *   exits.
  *   C2: terminal, process attributes, execve.  Its sync socket is
  *   O_CLOEXEC, so P reads EOF exactly when the execve succeeded.
  */
