@@ -291,24 +291,48 @@ root_tag (const char *root, char tag[JR_EC_ROOT_TAG_LEN + 1])
   snprintf (tag, JR_EC_ROOT_TAG_LEN + 1, "%016llx", (unsigned long long)h);
 }
 
-int
-jr_ec_store_open_as (const char *cache_dir, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1],
-                     jr_error_t *err)
+/* Whether state_root (absolute) has its roots/<tag> file: 1 or 0, with
+   tag filled; -1 for a relative root. */
+static int
+root_registered (int cachefd, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1], jr_error_t *err)
 {
   char path[sizeof ("roots/") + JR_EC_ROOT_TAG_LEN];
-  cleanup_close int fd = open_cache_dir (cache_dir, err);
 
-  if (fd < 0)
-    return -1;
   if (state_root[0] != '/')
     return jr_error (err, EINVAL, "state root `%s` is not an absolute path", state_root);
   root_tag (state_root, tag);
   snprintf (path, sizeof (path), "roots/%s", tag);
+  return faccessat (cachefd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int
+write_root (int cachefd, const char *state_root, const char *tag, jr_error_t *err)
+{
+  cleanup_close int rootsfd = -1;
+
+  if (mkdirat (cachefd, "roots", 0700) < 0 && errno != EEXIST)
+    return jr_error (err, errno, "create `roots` in the cache");
+  rootsfd = openat (cachefd, "roots", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (rootsfd < 0)
+    return jr_error (err, errno, "open `roots` in the cache");
+  return jr_write_file_atomic_at (rootsfd, tag, state_root, strlen (state_root), 0600, err);
+}
+
+int
+jr_ec_store_open_as (const char *cache_dir, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1],
+                     jr_error_t *err)
+{
+  cleanup_close int fd = open_cache_dir (cache_dir, err);
+  int registered;
+
+  if (fd < 0)
+    return -1;
   /* roots/ is the last subdir made and the tag file comes after it: one
      access() tells the cache is complete and the root registered */
-  if (faccessat (fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    return jr_steal_fd (fd);
-  if (make_subdirs (fd, cache_dir, err) < 0 || jr_ec_state_root_register (fd, state_root, tag, err) < 0)
+  registered = root_registered (fd, state_root, tag, err);
+  if (registered < 0)
+    return -1;
+  if (!registered && (make_subdirs (fd, cache_dir, err) < 0 || write_root (fd, state_root, tag, err) < 0))
     return -1;
   return jr_steal_fd (fd);
 }
@@ -317,22 +341,12 @@ int
 jr_ec_state_root_register (int cachefd, const char *state_root, char tag[JR_EC_ROOT_TAG_LEN + 1],
                            jr_error_t *err)
 {
-  char path[sizeof ("roots/") + JR_EC_ROOT_TAG_LEN];
-  cleanup_close int rootsfd = -1;
-
-  if (state_root[0] != '/')
-    return jr_error (err, EINVAL, "state root `%s` is not an absolute path", state_root);
-  root_tag (state_root, tag);
-  snprintf (path, sizeof (path), "roots/%s", tag);
   /* once per root and cache: then one access() per create */
-  if (faccessat (cachefd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    return 0;
-  if (mkdirat (cachefd, "roots", 0700) < 0 && errno != EEXIST)
-    return jr_error (err, errno, "create `roots` in the cache");
-  rootsfd = openat (cachefd, "roots", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (rootsfd < 0)
-    return jr_error (err, errno, "open `roots` in the cache");
-  return jr_write_file_atomic_at (rootsfd, tag, state_root, strlen (state_root), 0600, err);
+  int registered = root_registered (cachefd, state_root, tag, err);
+
+  if (registered != 0)
+    return registered < 0 ? -1 : 0;
+  return write_root (cachefd, state_root, tag, err);
 }
 
 /* The in-use marker's value: the first MARKER_KEY_LEN characters of the
