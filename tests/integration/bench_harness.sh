@@ -55,4 +55,29 @@ test_median_and_its_confidence_interval() {
 	assert_eq "$(jr_median_ci 1 2 3)" "1 3" "a few values: the extremes"
 }
 
+# bench/overlay-floor: bench/jit's reference for what one overlay costs.  Each
+# line is a pair of timed runs of /bin/true in a minimal container; a child
+# that could not attach its root or exec makes it fail.
+test_overlay_floor_times_pairs_of_runs() {
+	local floor out
+	floor=$(dirname "$RUNTIME")/../bench/overlay-floor
+	[ -x "$floor" ] || skip "bench/overlay-floor not built next to $RUNTIME"
+	make_bundle "$T_DIR/b"
+	mkdir -p "$T_DIR/layer/etc" "$T_DIR/scratch"
+	echo layer >"$T_DIR/layer/etc/from-layer"
+	out=$("$floor" "$T_DIR/b/rootfs" "$T_DIR/layer" "$T_DIR/scratch" 3 2>&1) ||
+		fail "overlay-floor failed: $out"
+	assert_eq "$(printf '%s\n' "$out" | grep -cE '^[1-9][0-9]* [1-9][0-9]*$')" 3 "lines of two times (ns): $out"
+	# the overlay runs had their own upper and work dirs, made on the way
+	assert_file_exists "$T_DIR/scratch/u2/"
+	assert_file_exists "$T_DIR/scratch/w2/work" "the overlay's work dir (it was mounted)"
+	# a root it cannot exec in: the child's failure is reported, not timed
+	rm "$T_DIR/b/rootfs/bin/true"
+	out=$("$floor" "$T_DIR/b/rootfs" "$T_DIR/layer" "$T_DIR/scratch2" 1 2>&1) && fail "no scratch dir: $out"
+	assert_contains "$out" "overlay-floor: open"
+	mkdir "$T_DIR/scratch2"
+	out=$("$floor" "$T_DIR/b/rootfs" "$T_DIR/layer" "$T_DIR/scratch2" 1 2>&1) && fail "no /bin/true: $out"
+	assert_contains "$out" "child failed"
+}
+
 t_main "$@"
