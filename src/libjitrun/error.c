@@ -87,6 +87,26 @@ jr_error_wrap (jr_error_t *err, const char *fmt, ...)
   return error_return_value ((*err)->errno_value);
 }
 
+int
+jr_error_note (jr_error_t *err, const char *fmt, ...)
+{
+  char *note = NULL, *msg = NULL;
+  va_list ap;
+
+  if (err == NULL || *err == NULL)
+    return -1;
+  va_start (ap, fmt);
+  if (vasprintf (&note, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  if (asprintf (&msg, "%s (%s)", (*err)->msg, note) < 0)
+    abort ();
+  free (note);
+  free ((*err)->msg);
+  (*err)->msg = msg;
+  return error_return_value ((*err)->errno_value);
+}
+
 void
 jr_error_free (jr_error_t *err)
 {

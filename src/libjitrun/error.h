@@ -28,6 +28,10 @@ int jr_verror (jr_error_t *err, int errno_value, const char *fmt, va_list ap)
    jr_error. */
 int jr_error_wrap (jr_error_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
+/* Append " (<note>)" to the message in *err: a likely cause the failing
+   step could not know of.  Returns the same value as jr_error. */
+int jr_error_note (jr_error_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
 /* Build an error from a message that already has its "why" (for errors
    received over a sync socket). */
 int jr_error_from_msg (jr_error_t *err, int errno_value, const char *msg);

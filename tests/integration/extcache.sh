@@ -411,6 +411,37 @@ test_bootstrap_failure() {
 	assert_eq "$(ec_run)" fixed
 }
 
+# A cache on a full filesystem: the bootstrap that fills it fails, and so
+# does a commit that finds no room left; each error says the filesystem is
+# full (the bootstrap's own ENOSPC is only in the container's output), and
+# leaves no entry, staging dir, container dir or mount.  Once the space is
+# back, the next create commits.
+test_full_cache_filesystem() {
+	jitrun_only
+	ec_bundle
+	mkdir -p "$T_DIR/cache"
+	mount -t tmpfs -o size=4m tmpfs "$T_DIR/cache" || fail "mount a small tmpfs for the cache"
+	local id fill='dd if=/dev/zero of=/app/fill bs=64k 2>/dev/null'
+	ec_ann bootstrap "[\"sh\", \"-c\", \"$fill\"]"
+	id=$(new_id)
+	expect_fail rt run --bundle "$T_DIR/b" "$id"
+	assert_contains "$ERR" "bootstrap exited with 1 (the cache's filesystem is full: 0 KiB free under \`$T_DIR/cache\`)"
+	ec_ann bootstrap "[\"sh\", \"-c\", \"$fill; true\"]"
+	id=$(new_id)
+	expect_fail rt run --bundle "$T_DIR/b" "$id"
+	assert_contains "$ERR" "commit the layer of demo 1.0.0: "
+	assert_contains "$ERR" "No space left on device (the cache's filesystem is full"
+	assert_eq "$(entries)" 0
+	assert_eq "$(staging_left)" 0
+	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0 "a container dir was left"
+	assert_eq "$(grep -c "$T_DIR/cache/" /proc/self/mountinfo)" 0 "a mount in the cache was left"
+	ec_ann bootstrap '["sh", "-c", "echo run >> /host/count; echo small > /app/installed"]'
+	assert_eq "$(ec_run)" small
+	assert_eq "$(entries)" 1
+	wait_for -t 30 all_sealed
+	umount "$T_DIR/cache" || umount -l "$T_DIR/cache"
+}
+
 test_bootstrap_timeout() {
 	jitrun_only
 	ec_bundle

@@ -32,7 +32,12 @@ test_error_format (void **state)
   /* the innermost error wins */
   jr_error (&err, 0, "outer");
   assert_string_equal (err->msg, "mount `/proc`: open `/x`: No such file or directory");
+  /* a note goes after the cause, and keeps the errno's return value */
+  assert_int_equal (jr_error_note (&err, "disk %s", "full"), -ENOENT);
+  assert_string_equal (err->msg, "mount `/proc`: open `/x`: No such file or directory (disk full)");
   jr_error_free (&err);
+  assert_null (err);
+  assert_int_equal (jr_error_note (&err, "nothing to note on"), -1);
   assert_null (err);
 }
 

@@ -24,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,6 +193,34 @@ readonly_hit_overlay (int cachefd, int rootfd, const char *key, jr_error_t *err)
   return jr_ec_overlay_make (lowers, 2, upperfd, workfd, READONLY_UPPER_OPTS, err);
 }
 
+/* Below this much free space (or these many free inodes) the cache's
+   filesystem is called full in an error: a bootstrap or a commit that
+   failed there most likely failed for that. */
+#define CACHE_FULL_BYTES  (1024 * 1024)
+#define CACHE_FULL_INODES 64
+
+/* Where a create's step in the cache failed, before its cleanup frees
+   what it wrote: the error says so when the cache's filesystem is full.
+   A bootstrap (npm, pip) reports ENOSPC only in the container's own
+   output, and the operator's fix is the same whatever step ran out: free
+   space, or `jitrun cache gc`. */
+static void
+note_if_cache_full (const char *cache_dir, jr_error_t *err)
+{
+  struct statvfs sv;
+  unsigned long long free_bytes;
+
+  if (statvfs (cache_dir, &sv) < 0)
+    return;
+  free_bytes = (unsigned long long)sv.f_bavail * sv.f_frsize;
+  if (free_bytes < CACHE_FULL_BYTES)
+    jr_error_note (err, "the cache's filesystem is full: %llu KiB free under `%s`", free_bytes / 1024,
+                   cache_dir);
+  else if (sv.f_files > 0 && sv.f_favail < CACHE_FULL_INODES)
+    jr_error_note (err, "the cache's filesystem is full: %llu inodes free under `%s`",
+                   (unsigned long long)sv.f_favail, cache_dir);
+}
+
 static void
 discard_staging (int cachefd, const char *name)
 {
@@ -254,11 +283,16 @@ build_layer (const struct jr_extcache_ctx *ctx, const struct jr_ec_config *cfg, 
       jr_ec_tidy_mount_points (ctx->spec, layerfd, rootfd);
   }
   if (jr_ec_commit (cachefd, name, cfg, key, (t1 - t0) / 1e9, err) < 0)
-    goto fail;
+    {
+      jr_error_wrap (err, "commit the layer of %s %s", cfg->app, cfg->version);
+      goto fail;
+    }
   jr_info ("extcache: committed layer %.12s in %.3f s", key->key, (jr_now_ns () - t1) / 1e9);
   return 0;
 
 fail:
+  /* before the staging dir goes: it may be what filled the disk */
+  note_if_cache_full (ctx->session->cache_dir, err);
   if (name)
     discard_staging (cachefd, name);
   return -1;
@@ -282,6 +316,7 @@ run_uncached (const struct jr_extcache_ctx *ctx, const struct jr_ec_config *cfg,
   return 0;
 
 fail:
+  note_if_cache_full (ctx->session->cache_dir, err);
   jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
   return -1;
 }
@@ -319,6 +354,7 @@ prepare_locally (const struct jr_extcache_ctx *ctx, int cachefd, int rootfd, cha
      O(layer); the lock held excludes gc until the in-use marker exists */
   if (mount_container_overlay (ctx, cachefd, rootfd, key->key, err) < 0)
     {
+      note_if_cache_full (ctx->session->cache_dir, err);
       jr_ec_container_dir_remove (cachefd, ctx->container_id, NULL);
       return -1;
     }
@@ -944,6 +980,7 @@ prepare_local_hit (struct jr_extcache_session *s, int rootfd, jr_error_t *err)
                          : container_overlay (cachefd, cfd, rootfd, s->key.key, err);
   if (cfd < 0 || s->hit_mountfd < 0)
     {
+      note_if_cache_full (s->cache_dir, err);
       jr_ec_container_dir_remove (cachefd, s->container_id, NULL);
       return -1;
     }
