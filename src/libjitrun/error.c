@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,44 +68,48 @@ jr_error_from_msg (jr_error_t *err, int errno_value, const char *msg)
   return ret;
 }
 
-int
-jr_error_wrap (jr_error_t *err, const char *fmt, ...)
+/* Replace the message in *err by "<text>: <msg>" (prefix) or "<msg>
+   (<text>)" (note), text formatted from fmt and ap. */
+static int
+error_amend (jr_error_t *err, bool prefix, const char *fmt, va_list ap)
 {
-  char *what = NULL, *msg = NULL;
-  va_list ap;
+  char *text = NULL, *msg = NULL;
 
   if (err == NULL || *err == NULL)
     return -1;
-  va_start (ap, fmt);
-  if (vasprintf (&what, fmt, ap) < 0)
+  if (vasprintf (&text, fmt, ap) < 0)
     abort ();
-  va_end (ap);
-  if (asprintf (&msg, "%s: %s", what, (*err)->msg) < 0)
+  if ((prefix ? asprintf (&msg, "%s: %s", text, (*err)->msg) : asprintf (&msg, "%s (%s)", (*err)->msg, text))
+      < 0)
     abort ();
-  free (what);
+  free (text);
   free ((*err)->msg);
   (*err)->msg = msg;
   return error_return_value ((*err)->errno_value);
 }
 
 int
+jr_error_wrap (jr_error_t *err, const char *fmt, ...)
+{
+  va_list ap;
+  int ret;
+
+  va_start (ap, fmt);
+  ret = error_amend (err, true, fmt, ap);
+  va_end (ap);
+  return ret;
+}
+
+int
 jr_error_note (jr_error_t *err, const char *fmt, ...)
 {
-  char *note = NULL, *msg = NULL;
   va_list ap;
+  int ret;
 
-  if (err == NULL || *err == NULL)
-    return -1;
   va_start (ap, fmt);
-  if (vasprintf (&note, fmt, ap) < 0)
-    abort ();
+  ret = error_amend (err, false, fmt, ap);
   va_end (ap);
-  if (asprintf (&msg, "%s (%s)", (*err)->msg, note) < 0)
-    abort ();
-  free (note);
-  free ((*err)->msg);
-  (*err)->msg = msg;
-  return error_return_value ((*err)->errno_value);
+  return ret;
 }
 
 void
