@@ -73,6 +73,8 @@ print_usage (FILE *out)
          "   --rootless VALUE    ignore cgroup permission errors: true, false or auto (default: auto)\n"
          "   --cache-dir DIR     extension cache directory (default: $JITRUN_CACHE_DIR or\n"
          "                       \"" JR_EXTCACHE_DEFAULT_DIR "\")\n"
+         "   --cache-max-size SIZE  after each commit, a background `cache gc --max-size SIZE`\n"
+         "                       (default: $JITRUN_CACHE_MAX_SIZE; none: the cache only grows)\n"
          "   --registry REPO     registry repository sharing the extension cache\n"
          "                       (default: $JITRUN_REGISTRY; annotation run.jitrun.registry wins)\n"
          "   --insecure-registry HOSTS  registries (host[:port], comma separated) reached over http\n"
@@ -131,6 +133,7 @@ enum
   OPT_SYSTEMD_CGROUP,
   OPT_ROOTLESS,
   OPT_CACHE_DIR,
+  OPT_CACHE_MAX_SIZE,
   OPT_REGISTRY,
   OPT_INSECURE_REGISTRY,
   OPT_CRIU,
@@ -145,6 +148,7 @@ static const struct option global_options[] = {
   { "systemd-cgroup", optional_argument, NULL, OPT_SYSTEMD_CGROUP },
   { "rootless", required_argument, NULL, OPT_ROOTLESS },
   { "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+  { "cache-max-size", required_argument, NULL, OPT_CACHE_MAX_SIZE },
   { "registry", required_argument, NULL, OPT_REGISTRY },
   { "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
   { "criu", required_argument, NULL, OPT_CRIU },
@@ -190,6 +194,9 @@ parse_global (int argc, char **argv, struct jr_global *g, bool *done, jr_error_t
           break;
         case OPT_CACHE_DIR:
           g->cache_dir = optarg;
+          break;
+        case OPT_CACHE_MAX_SIZE:
+          g->cache_max_size = optarg;
           break;
         case OPT_REGISTRY:
           g->registry = optarg;

@@ -799,6 +799,7 @@ do_create (const struct jr_global *g, const char *id, const struct jr_create_opt
     cleanup_free char *abs_root = absolute_state_root (g);
     struct jr_extcache_opts eopts = {
       .cache_dir = g->cache_dir,
+      .max_size = g->cache_max_size,
       .registry = g->registry,
       .insecure_registries = g->insecure_registries,
       .state_root = abs_root,

@@ -19,6 +19,7 @@ struct jr_global
   bool systemd_cgroup;
   const char *rootless;            /* true | false | auto */
   const char *cache_dir;           /* --cache-dir (extension cache) */
+  const char *cache_max_size;      /* --cache-max-size: kept by a gc after each commit */
   const char *registry;            /* --registry: the cache's registry repository */
   const char *insecure_registries; /* --insecure-registry: hosts reached over plain http */
 };

@@ -535,6 +535,44 @@ test_verify_detects_change() {
 	expect_ok "$RUNTIME" cache verify
 }
 
+# --cache-max-size (here $JITRUN_CACHE_MAX_SIZE, 1 byte: every entry not in
+# use is over it): each commit starts a background `cache gc --max-size`
+# instead of a plain seal.  It seals the new entry, keeps it while its
+# container exists, and removes the older one once its container is gone.
+gc_chores() { pgrep -f -- "--cache-dir $T_DIR/cache [c]ache gc --max-size" | wc -l; }
+no_gc_chore() { [ "$(gc_chores)" = 0 ]; }
+# create_then_gc DEPS: create a container (left in `created`) whose manifest
+# holds DEPS, wait for the gc its commit started; prints the container id.
+create_then_gc() {
+	local id
+	id=$(new_id)
+	echo "$1" >b/rootfs/app/deps.lock
+	rt create --bundle "$T_DIR/b" "$id" </dev/null >/dev/null 2>&1 || fail "create with deps $1"
+	wait_for -t 30 no_gc_chore
+	echo "$id"
+}
+test_max_size_kept_after_each_commit() {
+	jitrun_only
+	ec_bundle
+	export JITRUN_CACHE_MAX_SIZE=1
+	local id
+	id=$(create_then_gc v1)
+	assert_eq "$(entries)" 1 "the gc removed an entry in use"
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].sealed' true
+	expect_ok rt delete --force "$id"
+	# a new key: its commit starts the gc that removes the first entry
+	id=$(create_then_gc v2)
+	assert_eq "$(entries)" 1 "the size bound was not kept"
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].inUse' true
+	expect_ok rt delete --force "$id"
+	# without a bound, a commit leaves the other entries alone
+	unset JITRUN_CACHE_MAX_SIZE
+	echo v3 >b/rootfs/app/deps.lock
+	assert_eq "$(ec_run)" installed-v3
+	wait_for -t 30 all_sealed
+	assert_eq "$(entries)" 2
+}
+
 test_gc_keeps_in_use() {
 	jitrun_only
 	ec_bundle

@@ -61,6 +61,24 @@ jr_extcache_dir (const char *cli_cache_dir)
   return JR_EXTCACHE_DEFAULT_DIR;
 }
 
+/* --cache-max-size, else $JITRUN_CACHE_MAX_SIZE, checked (what `cache gc
+   --max-size` takes) into *out; NULL when neither is set. */
+static int
+resolve_max_size (const char *cli_max_size, char **out, jr_error_t *err)
+{
+  const char *from_cli = cli_max_size != NULL && *cli_max_size != '\0' ? cli_max_size : NULL;
+  const char *v = from_cli ? from_cli : getenv ("JITRUN_CACHE_MAX_SIZE");
+  int64_t bytes;
+
+  *out = NULL;
+  if (v == NULL || *v == '\0')
+    return 0;
+  if (jr_parse_size (v, &bytes, err) < 0)
+    return jr_error_wrap (err, "%s", from_cli ? "--cache-max-size" : "$JITRUN_CACHE_MAX_SIZE");
+  *out = xstrdup (v);
+  return 0;
+}
+
 bool
 jr_extcache_wanted (const struct oci_spec *spec)
 {
@@ -94,6 +112,7 @@ struct jr_extcache_session
   int hit_mountfd;                       /* and the container's overlay, detached, for the init to attach */
   const char *state_root;                /* the runtime's --root, absolute */
   char root_tag[JR_EC_ROOT_TAG_LEN + 1]; /* its tag in the cache, "" if not registered */
+  char *max_size;                        /* the cache's size bound, NULL: none */
 };
 
 /* The tag of the runtime's state root for in-use markers, NULL if none. */
@@ -422,23 +441,20 @@ trash_is_full (int cachefd)
   return false;
 }
 
-/* Start `jitrun --cache-dir DIR cache seal KEY` detached (its own
-   session, stdio on /dev/null) and do not wait for it. */
+/* Start `jitrun --cache-dir DIR cache ARGS...` (at most 4 ARGS) detached
+   (its own session, stdio on /dev/null) and do not wait for it. */
 static void
-spawn_sealer (const char *cache_dir, const char *key)
+spawn_cache_chore (const char *cache_dir, const char *const *args)
 {
-  char *argv[] = { (char *)"jitrun",
-                   (char *)"--cache-dir",
-                   (char *)cache_dir,
-                   (char *)"cache",
-                   (char *)"seal",
-                   (char *)key,
-                   NULL };
+  char *argv[4 + 4 + 1] = { (char *)"jitrun", (char *)"--cache-dir", (char *)cache_dir, (char *)"cache" };
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
+  size_t i;
   pid_t pid;
   int r;
 
+  for (i = 0; i < 4 && args[i]; i++)
+    argv[4 + i] = (char *)args[i];
   /* posix_spawn shares our memory until the exec (no copy-on-write
      faults on our way out, unlike fork) */
   posix_spawn_file_actions_init (&fa);
@@ -450,27 +466,32 @@ spawn_sealer (const char *cache_dir, const char *key)
   posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSID);
   r = posix_spawn (&pid, "/proc/self/exe", &fa, &attr, argv, environ);
   if (r != 0)
-    jr_debug ("extcache: cannot start `cache seal`: %s", strerror (r));
+    jr_debug ("extcache: cannot start `cache %s`: %s", args[0], strerror (r));
   posix_spawn_file_actions_destroy (&fa);
   posix_spawnattr_destroy (&attr);
 }
 
 /* After a create: if the layer it uses is not sealed yet (just committed,
-   or its sealer died) and no sealer is at work, start one.  On a sealed
-   hit this costs one failed open. */
+   or its sealer died) and no sealer is at work, start one: `cache seal
+   KEY`, or with a size bound `cache gc --max-size SIZE`, which seals what
+   is pending first and then removes the least recently used entries not
+   in use.  The cache only grows by commits, so this is where the bound is
+   kept.  On a sealed hit this costs one failed open. */
 static void
-seal_in_background (const char *cache_dir, const char *key)
+seal_in_background (const char *cache_dir, const char *key, const char *max_size)
 {
   cleanup_free char *mark = xasprintf ("layers/%s/" JR_EC_UNSEALED_MARK, key);
   cleanup_close int cachefd = open (cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cleanup_close int markfd = -1;
+  const char *seal[] = { "seal", key, NULL };
+  const char *gc[] = { "gc", "--max-size", max_size, NULL };
 
   if (cachefd < 0 || strchr (key, '/') != NULL)
     return;
   markfd = openat (cachefd, mark, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (markfd < 0 || flock (markfd, LOCK_EX | LOCK_NB) < 0)
     return;
-  spawn_sealer (cache_dir, key);
+  spawn_cache_chore (cache_dir, max_size ? gc : seal);
 }
 
 /* What the background emptier does: the trash out, spare container dirs
@@ -829,6 +850,10 @@ cmd_gc (int cachefd, int argc, char **argv, jr_error_t *err)
       else
         return jr_error (err, 0, "cache gc: unknown argument `%s`", name);
     }
+  /* a chore (create starts it in the background to keep --cache-max-size):
+     let the containers go first */
+  if (setpriority (PRIO_PROCESS, 0, 10) < 0)
+    jr_debug ("extcache: setpriority: %s", strerror (errno));
   /* sizes are known once sealed; torn entries are useless */
   if (seal_pending (cachefd, true) < 0)
     ret = 1;
@@ -1043,7 +1068,8 @@ jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_
   s->registry = opts->registry;
   s->insecure_registries = opts->insecure_registries;
   s->state_root = opts->state_root;
-  if (jr_ec_config_parse (&spec->annotations, &s->cfg, err) < 0)
+  if (jr_ec_config_parse (&spec->annotations, &s->cfg, err) < 0
+      || resolve_max_size (opts->max_size, &s->max_size, err) < 0)
     goto fail;
   if (has_user_namespace (spec))
     {
@@ -1089,7 +1115,7 @@ jr_extcache_create_end (struct jr_extcache_session *s, const char *record, bool 
   if (created && record && strcmp (record, "-") != 0)
     {
       if (!s->hit_sealed)
-        seal_in_background (s->cache_dir, record);
+        seal_in_background (s->cache_dir, record, s->max_size);
       jr_registry_after_create (s->cache_dir, s->spec, record, s->registry, s->insecure_registries);
     }
   /* first: the overlay (detached, or attached in the namespace of an init
@@ -1105,6 +1131,7 @@ jr_extcache_create_end (struct jr_extcache_session *s, const char *record, bool 
   if (s->have_key)
     jr_ec_key_free (&s->key);
   jr_ec_config_free (&s->cfg);
+  free (s->max_size);
   free (s->container_id);
   free (s->cache_dir);
   free (s);

@@ -22,6 +22,7 @@
 struct jr_extcache_opts
 {
   const char *cache_dir;           /* --cache-dir, else $JITRUN_CACHE_DIR, else the default */
+  const char *max_size;            /* --cache-max-size, else $JITRUN_CACHE_MAX_SIZE; NULL: none */
   const char *registry;            /* --registry (the annotation and $JITRUN_REGISTRY also count) */
   const char *insecure_registries; /* --insecure-registry, comma separated */
   const char *state_root;          /* --root, absolute (create only; NULL: unknown) */
