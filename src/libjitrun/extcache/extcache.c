@@ -62,9 +62,10 @@ jr_extcache_dir (const char *cli_cache_dir)
 }
 
 /* --cache-max-size, else $JITRUN_CACHE_MAX_SIZE, checked (what `cache gc
-   --max-size` takes) into *out; NULL when neither is set. */
+   --max-size` takes) into *out; NULL when neither is set.  Not copied:
+   both live as long as the process. */
 static int
-resolve_max_size (const char *cli_max_size, char **out, jr_error_t *err)
+resolve_max_size (const char *cli_max_size, const char **out, jr_error_t *err)
 {
   const char *from_cli = cli_max_size != NULL && *cli_max_size != '\0' ? cli_max_size : NULL;
   const char *v = from_cli ? from_cli : getenv ("JITRUN_CACHE_MAX_SIZE");
@@ -75,7 +76,7 @@ resolve_max_size (const char *cli_max_size, char **out, jr_error_t *err)
     return 0;
   if (jr_parse_size (v, &bytes, err) < 0)
     return jr_error_wrap (err, "%s", from_cli ? "--cache-max-size" : "$JITRUN_CACHE_MAX_SIZE");
-  *out = xstrdup (v);
+  *out = v;
   return 0;
 }
 
@@ -112,7 +113,7 @@ struct jr_extcache_session
   int hit_mountfd;                       /* and the container's overlay, detached, for the init to attach */
   const char *state_root;                /* the runtime's --root, absolute */
   char root_tag[JR_EC_ROOT_TAG_LEN + 1]; /* its tag in the cache, "" if not registered */
-  char *max_size;                        /* the cache's size bound, NULL: none */
+  const char *max_size;                  /* the cache's size bound, NULL: none */
 };
 
 /* The tag of the runtime's state root for in-use markers, NULL if none. */
@@ -1131,7 +1132,6 @@ jr_extcache_create_end (struct jr_extcache_session *s, const char *record, bool 
   if (s->have_key)
     jr_ec_key_free (&s->key);
   jr_ec_config_free (&s->cfg);
-  free (s->max_size);
   free (s->container_id);
   free (s->cache_dir);
   free (s);
