@@ -15,6 +15,7 @@ jr_cache_command (const struct jr_global *g, int argc, char **argv)
   /* argv[0] is "cache" */
   struct jr_extcache_opts opts = {
     .cache_dir = g->cache_dir,
+    .max_size = g->cache_max_size,
     .registry = g->registry,
     .insecure_registries = g->insecure_registries,
   };

@@ -571,6 +571,9 @@ test_max_size_kept_after_each_commit() {
 	assert_eq "$(ec_run)" installed-v3
 	wait_for -t 30 all_sealed
 	assert_eq "$(entries)" 2
+	# by hand, `cache gc` without --max-size keeps the bound too
+	JITRUN_CACHE_MAX_SIZE=1 expect_ok "$RUNTIME" cache gc
+	assert_eq "$(entries)" 0 "cache gc ignored \$JITRUN_CACHE_MAX_SIZE"
 }
 
 test_gc_keeps_in_use() {

@@ -61,22 +61,22 @@ jr_extcache_dir (const char *cli_cache_dir)
   return JR_EXTCACHE_DEFAULT_DIR;
 }
 
-/* --cache-max-size, else $JITRUN_CACHE_MAX_SIZE, checked (what `cache gc
-   --max-size` takes) into *out; NULL when neither is set.  Not copied:
-   both live as long as the process. */
+/* The cache's size bound: --cache-max-size, else $JITRUN_CACHE_MAX_SIZE,
+   as written (*text: NULL when neither is set; not copied, both live as
+   long as the process) and in bytes (-1: none). */
 static int
-resolve_max_size (const char *cli_max_size, const char **out, jr_error_t *err)
+resolve_max_size (const char *cli_max_size, const char **text, int64_t *bytes, jr_error_t *err)
 {
   const char *from_cli = cli_max_size != NULL && *cli_max_size != '\0' ? cli_max_size : NULL;
   const char *v = from_cli ? from_cli : getenv ("JITRUN_CACHE_MAX_SIZE");
-  int64_t bytes;
 
-  *out = NULL;
+  *text = NULL;
+  *bytes = -1;
   if (v == NULL || *v == '\0')
     return 0;
-  if (jr_parse_size (v, &bytes, err) < 0)
+  if (jr_parse_size (v, bytes, err) < 0)
     return jr_error_wrap (err, "%s", from_cli ? "--cache-max-size" : "$JITRUN_CACHE_MAX_SIZE");
-  *out = v;
+  *text = v;
   return 0;
 }
 
@@ -819,8 +819,10 @@ cmd_seal (int cachefd, int argc, char **argv, jr_error_t *err)
   return 0;
 }
 
+/* Without --max-size, the cache's size bound (--cache-max-size,
+   $JITRUN_CACHE_MAX_SIZE) if it has one. */
 static int
-cmd_gc (int cachefd, int argc, char **argv, jr_error_t *err)
+cmd_gc (int cachefd, const char *bound, int argc, char **argv, jr_error_t *err)
 {
   int64_t max_size = -1, max_age = -1;
   struct jr_ec_entry *v = NULL;
@@ -851,6 +853,8 @@ cmd_gc (int cachefd, int argc, char **argv, jr_error_t *err)
       else
         return jr_error (err, 0, "cache gc: unknown argument `%s`", name);
     }
+  if (max_size < 0 && resolve_max_size (bound, &bound, &max_size, err) < 0)
+    return -1;
   /* a chore (create starts it in the background to keep --cache-max-size):
      let the containers go first */
   if (setpriority (PRIO_PROCESS, 0, 10) < 0)
@@ -955,7 +959,8 @@ static const char cache_usage[]
       "  gc [--max-size SIZE] [--max-age DURATION]\n"
       "                               remove stale leftovers, entries unused for\n"
       "                               DURATION, then least recently used entries\n"
-      "                               until the cache is at most SIZE\n"
+      "                               until the cache is at most SIZE (default:\n"
+      "                               --cache-max-size, $JITRUN_CACHE_MAX_SIZE)\n"
       "  verify [ID...]               re-check layer content digests\n"
       "  seal [ID...]                 make committed layers durable and digest them\n"
       "                               (run in the background by create)\n"
@@ -1057,6 +1062,7 @@ jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_
                           jr_error_t *err)
 {
   struct jr_extcache_session *s;
+  int64_t bound; /* checked here; the background gc reads it again */
 
   *session = NULL;
   if (!jr_extcache_wanted (spec))
@@ -1070,7 +1076,7 @@ jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_
   s->insecure_registries = opts->insecure_registries;
   s->state_root = opts->state_root;
   if (jr_ec_config_parse (&spec->annotations, &s->cfg, err) < 0
-      || resolve_max_size (opts->max_size, &s->max_size, err) < 0)
+      || resolve_max_size (opts->max_size, &s->max_size, &bound, err) < 0)
     goto fail;
   if (has_user_namespace (spec))
     {
@@ -1166,7 +1172,7 @@ jr_extcache_cli (const struct jr_extcache_opts *opts, int argc, char **argv, jr_
   if (strcmp (cmd, "rm") == 0)
     return cmd_rm (cachefd, argc, argv, err);
   if (strcmp (cmd, "gc") == 0)
-    return cmd_gc (cachefd, argc, argv, err);
+    return cmd_gc (cachefd, opts->max_size, argc, argv, err);
   if (strcmp (cmd, "seal") == 0)
     return cmd_seal (cachefd, argc, argv, err);
   if (strcmp (cmd, "empty-trash") == 0)
