@@ -44,7 +44,9 @@ static void __attribute__ ((noreturn, format (printf, 1, 2))) die (const char *f
   va_start (ap, fmt);
   vfprintf (stderr, fmt, ap);
   va_end (ap);
-  fprintf (stderr, ": %s\n", strerror (saved));
+  if (saved != 0)
+    fprintf (stderr, ": %s", strerror (saved));
+  fputc ('\n', stderr);
   exit (1);
 }
 
