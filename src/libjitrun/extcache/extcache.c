@@ -819,11 +819,12 @@ cmd_seal (int cachefd, int argc, char **argv, jr_error_t *err)
   return 0;
 }
 
-/* Without --max-size, the cache's size bound (--cache-max-size,
+/* Without --max-size, the cache's size bound (cli_max_size, else
    $JITRUN_CACHE_MAX_SIZE) if it has one. */
 static int
-cmd_gc (int cachefd, const char *bound, int argc, char **argv, jr_error_t *err)
+cmd_gc (int cachefd, const char *cli_max_size, int argc, char **argv, jr_error_t *err)
 {
+  const char *bound;
   int64_t max_size = -1, max_age = -1;
   struct jr_ec_entry *v = NULL;
   cleanup_free bool *remove = NULL;
@@ -853,7 +854,7 @@ cmd_gc (int cachefd, const char *bound, int argc, char **argv, jr_error_t *err)
       else
         return jr_error (err, 0, "cache gc: unknown argument `%s`", name);
     }
-  if (max_size < 0 && resolve_max_size (bound, &bound, &max_size, err) < 0)
+  if (max_size < 0 && resolve_max_size (cli_max_size, &bound, &max_size, err) < 0)
     return -1;
   /* a chore (create starts it in the background to keep --cache-max-size):
      let the containers go first */
