@@ -13,6 +13,10 @@
 
 #include "error.h"
 
+/* Tests: the first N sealing attempts find the copy busy, as the kernel
+   may (a page with a passing extra reference). */
+#define JR_SEAL_BUSY_ENV "JITRUN_TEST_SEAL_BUSY"
+
 /* Returns 0 when the current executable is safe; otherwise does not return
    on success (execs the sealed copy with the same argv/environ). */
 int jr_exe_guard (char **argv, jr_error_t *err);

@@ -186,4 +186,18 @@ test_runtime_runs_from_a_sealed_copy_unless_read_only() {
 	check_binary_intact
 }
 
+# The kernel may refuse to seal the copy for a while (EBUSY: a page with a
+# passing extra reference); a fresh copy is made then, up to three times.
+# JITRUN_TEST_SEAL_BUSY=N makes the first N copies busy for real (a
+# writable shared mapping).
+test_sealing_retried_when_busy() {
+	jitrun_only
+	make_bundle b '.process.args = ["true"]
+		| .hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", ("readlink /proc/$PPID/exe > " + $ENV.T_DIR + "/exe")]}]}'
+	JITRUN_TEST_SEAL_BUSY=2 rt run --bundle "$T_DIR/b" "$(new_id)" </dev/null
+	assert_contains "$(cat "$T_DIR/exe")" "/memfd:jitrun-sealed"
+	JITRUN_TEST_SEAL_BUSY=3 expect_fail rt run --bundle "$T_DIR/b" "$(new_id)"
+	assert_eq "$ERR" "jitrun: seal the runtime binary copy: Device or resource busy"
+}
+
 t_main "$@"
