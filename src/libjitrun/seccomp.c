@@ -564,14 +564,9 @@ jr_seccomp_send_listener (int sock, const char *metadata, int notify_fd, const c
                           jr_error_t *err)
 {
   cleanup_free char *msg = NULL;
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control;
+  union jr_fd_cmsg control;
   struct iovec iov;
   struct msghdr mh = { 0 };
-  struct cmsghdr *cmsg;
   size_t len, sent;
   ssize_t n;
 
@@ -584,18 +579,11 @@ jr_seccomp_send_listener (int sock, const char *metadata, int notify_fd, const c
 
   /* The fd rides on the first chunk; a stream socket may take the JSON in
      several writes. */
-  memset (&control, 0, sizeof (control));
   iov.iov_base = msg;
   iov.iov_len = len;
   mh.msg_iov = &iov;
   mh.msg_iovlen = 1;
-  mh.msg_control = control.buf;
-  mh.msg_controllen = sizeof (control.buf);
-  cmsg = CMSG_FIRSTHDR (&mh);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &notify_fd, sizeof (int));
+  jr_msg_attach_fd (&mh, &control, notify_fd);
 
   do
     n = sendmsg (sock, &mh, MSG_NOSIGNAL);

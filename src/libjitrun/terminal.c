@@ -49,23 +49,12 @@ jr_console_socket_connect (const char *path, jr_error_t *err)
 static int
 send_fd (int sock, int fd, const char *name, jr_error_t *err)
 {
-  char control[CMSG_SPACE (sizeof (int))];
+  union jr_fd_cmsg control;
   struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) + 1 };
-  struct msghdr msg = {
-    .msg_iov = &iov,
-    .msg_iovlen = 1,
-    .msg_control = control,
-    .msg_controllen = sizeof (control),
-  };
-  struct cmsghdr *cmsg;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
   ssize_t r;
 
-  memset (control, 0, sizeof (control));
-  cmsg = CMSG_FIRSTHDR (&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
+  jr_msg_attach_fd (&msg, &control, fd);
 
   do
     r = sendmsg (sock, &msg, MSG_NOSIGNAL);
@@ -174,15 +163,14 @@ int
 jr_terminal_receive_master (int sock, int *master, jr_error_t *err)
 {
   char data[256];
-  char control[CMSG_SPACE (sizeof (int))];
+  union jr_fd_cmsg control;
   struct iovec iov = { .iov_base = data, .iov_len = sizeof (data) };
   struct msghdr msg = {
     .msg_iov = &iov,
     .msg_iovlen = 1,
-    .msg_control = control,
-    .msg_controllen = sizeof (control),
+    .msg_control = control.buf,
+    .msg_controllen = sizeof (control.buf),
   };
-  struct cmsghdr *cmsg;
   ssize_t r;
 
   do
@@ -190,15 +178,9 @@ jr_terminal_receive_master (int sock, int *master, jr_error_t *err)
   while (r < 0 && errno == EINTR);
   if (r < 0)
     return jr_error (err, errno, "receive the terminal master");
-  for (cmsg = CMSG_FIRSTHDR (&msg); cmsg != NULL; cmsg = CMSG_NXTHDR (&msg, cmsg))
-    {
-      if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS
-          && cmsg->cmsg_len >= CMSG_LEN (sizeof (int)))
-        {
-          memcpy (master, CMSG_DATA (cmsg), sizeof (int));
-          return 0;
-        }
-    }
+  *master = jr_msg_received_fd (&msg);
+  if (*master >= 0)
+    return 0;
   if (r == 0)
     return jr_error (err, 0,
                      "receive the terminal master: the container closed the socket without sending it");

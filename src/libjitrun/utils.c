@@ -661,7 +661,12 @@ jr_proc_state (pid_t pid)
 pid_t
 jr_spawn_transient (int (*fn) (void *), void *arg, bool share_memory, jr_error_t *err)
 {
-  void *stack;
+  /* Kept for the next child and until we exit, not unmapped: an munmap
+     flushes the TLB of every CPU the child ran on (~50 us here), and right
+     after this the runtime may have a cache hit's overlay to make while
+     the container's init waits for it.  One mapping per process at most:
+     children that share our memory run one at a time (CLONE_VFORK). */
+  static void *stack;
   pid_t pid;
 
 #ifdef __SANITIZE_ADDRESS__
@@ -686,22 +691,24 @@ jr_spawn_transient (int (*fn) (void *), void *arg, bool share_memory, jr_error_t
         _exit (fn (arg));
       return pid;
     }
-  stack = mmap (NULL, TRANSIENT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                -1, 0);
-  if (stack == MAP_FAILED)
-    return jr_error (err, errno, "allocate a child's stack");
-  /* a guard page: an overflow faults instead of writing below */
-  if (mprotect (stack, (size_t)sysconf (_SC_PAGESIZE), PROT_NONE) < 0)
+  if (stack == NULL)
     {
-      jr_error (err, errno, "guard a child's stack");
-      munmap (stack, TRANSIENT_STACK_SIZE);
-      return -1;
+      void *s = mmap (NULL, TRANSIENT_STACK_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+      if (s == MAP_FAILED)
+        return jr_error (err, errno, "allocate a child's stack");
+      /* a guard page: an overflow faults instead of writing below */
+      if (mprotect (s, (size_t)sysconf (_SC_PAGESIZE), PROT_NONE) < 0)
+        {
+          jr_error (err, errno, "guard a child's stack");
+          munmap (s, TRANSIENT_STACK_SIZE);
+          return -1;
+        }
+      stack = s;
     }
   pid = clone (fn, (char *)stack + TRANSIENT_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
   if (pid < 0)
     jr_error (err, errno, "clone");
-  /* the child has exited (CLONE_VFORK): nobody uses this copy any more */
-  munmap (stack, TRANSIENT_STACK_SIZE);
   return pid;
 }
 
@@ -760,4 +767,44 @@ jr_now_ns (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void
+jr_msg_attach_fd (struct msghdr *m, union jr_fd_cmsg *room, int fd)
+{
+  struct cmsghdr *cm;
+
+  memset (room, 0, sizeof (*room));
+  m->msg_control = room->buf;
+  m->msg_controllen = sizeof (room->buf);
+  cm = CMSG_FIRSTHDR (m);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cm), &fd, sizeof (int));
+}
+
+int
+jr_msg_received_fd (struct msghdr *m)
+{
+  int found = -1;
+
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR (m); cm; cm = CMSG_NXTHDR (m, cm))
+    {
+      size_t n;
+
+      if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN (0))
+        continue;
+      n = (cm->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+      for (size_t i = 0; i < n; i++)
+        {
+          int fd;
+          memcpy (&fd, CMSG_DATA (cm) + i * sizeof (int), sizeof (int));
+          if (found < 0)
+            found = fd;
+          else
+            close (fd);
+        }
+    }
+  return found;
 }

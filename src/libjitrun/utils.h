@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -119,5 +120,17 @@ char *jr_rfc3339_now (void);
 /* The same into buf (at least 40 bytes). */
 void jr_rfc3339_now_buf (char *buf, size_t len);
 int64_t jr_now_ns (void); /* CLOCK_MONOTONIC */
+
+/* Room in a msghdr for one fd passed with SCM_RIGHTS. */
+union jr_fd_cmsg
+{
+  char buf[CMSG_SPACE (sizeof (int))];
+  struct cmsghdr align;
+};
+/* Make m carry fd (SCM_RIGHTS) in room, which must live until the send. */
+void jr_msg_attach_fd (struct msghdr *m, union jr_fd_cmsg *room, int fd);
+/* The fd that came with m (received with room as its control buffer), or
+   -1; any other one that came is closed. */
+int jr_msg_received_fd (struct msghdr *m);
 
 #endif

@@ -223,6 +223,51 @@ test_broken_entry_fails_cleanly() {
 	assert_eq "$(runs)" 1
 }
 
+# hit_overlay_log FILE: run a container of bundle b with debug lines in
+# FILE, print its stdout.
+hit_overlay_log() {
+	rt --debug --log "$1" run --bundle "$T_DIR/b" "$(new_id)" </dev/null
+}
+
+# A hit's dirs and overlay are made after the fork when the init creates a
+# network namespace (meanwhile), before it otherwise (the host's network,
+# or one joined by path).  Either way the container runs on the layer, and
+# a broken entry fails the create with the same error, leaving nothing.
+test_hit_overlay_before_or_after_fork() {
+	jitrun_only
+	ec_bundle
+	ec_run >/dev/null
+	cp b/config.json "$T_DIR/netns.json"
+	bundle_jq b 'del(.linux.namespaces[] | select(.type == "network"))'
+	cp b/config.json "$T_DIR/hostnet.json"
+	bundle_jq b '.linux.namespaces += [{"type": "network", "path": "/proc/self/ns/net"}]'
+	cp b/config.json "$T_DIR/joined.json"
+	local kind
+	for kind in netns hostnet joined; do
+		cp "$T_DIR/$kind.json" b/config.json
+		assert_eq "$(hit_overlay_log "$T_DIR/$kind.log")" installed-v1 "$kind: no layer"
+		assert_contains "$(cat "$T_DIR/$kind.log")" "prepared in"
+	done
+	assert_contains "$(cat "$T_DIR/netns.log")" "its dirs and overlay come after the fork"
+	assert_not_contains "$(cat "$T_DIR/hostnet.log")" "after the fork"
+	assert_not_contains "$(cat "$T_DIR/joined.log")" "after the fork"
+	assert_eq "$(runs)" 1
+	local key
+	key=$("$RUNTIME" cache list --format json | jq -r '.[0].key')
+	mv "$T_DIR/cache/layers/$key/layer" "$T_DIR/layer.away"
+	for kind in netns hostnet; do
+		cp "$T_DIR/$kind.json" b/config.json
+		expect_fail rt run --bundle "$T_DIR/b" "$(new_id)"
+		assert_contains "$ERR" "layers/$key/layer"
+	done
+	assert_eq "$(find "$T_DIR/cache/containers" -mindepth 1 | wc -l)" 0 "a container dir was left"
+	assert_eq "$(grep -c "$T_DIR/cache" /proc/self/mountinfo)" 0 "a mount of the cache was left"
+	assert_jq "$("$RUNTIME" cache list --format json)" '.[0].inUse' false
+	mv "$T_DIR/layer.away" "$T_DIR/cache/layers/$key/layer"
+	assert_eq "$(hit_overlay_log "$T_DIR/again.log")" installed-v1 "no layer once it is back"
+	assert_eq "$(runs)" 1
+}
+
 # A hit is prepared before the fork (the runtime records it at once), so a
 # create that fails later must undo it: once in the init (a spec mount
 # that cannot be made, after the overlay was attached), once in the

@@ -191,6 +191,17 @@ test_sync_messages (void **state)
   assert_int_equal (msg.value, 42);
   assert_string_equal (msg.data, "data");
   jr_sync_msg_clear (&msg);
+  {
+    /* longer than the stack buffer a message is first read into */
+    char long_data[5000];
+    memset (long_data, 'x', sizeof (long_data) - 1);
+    long_data[sizeof (long_data) - 1] = '\0';
+    assert_int_equal (jr_sync_send (fds[0], JR_SYNC_HOOKS_DONE, 7, long_data, &err), 0);
+    assert_int_equal (jr_sync_expect (fds[1], "peer", JR_SYNC_HOOKS_DONE, &msg, &err), 0);
+    assert_int_equal (msg.value, 7);
+    assert_string_equal (msg.data, long_data);
+    jr_sync_msg_clear (&msg);
+  }
   if (fork () == 0)
     {
       jr_error_t child_err = NULL;
@@ -205,6 +216,50 @@ test_sync_messages (void **state)
   assert_true (jr_sync_recv (fds[1], "peer", &msg, &err) < 0);
   assert_string_equal (err->msg, "peer exited unexpectedly");
   jr_error_free (&err);
+  close (fds[1]);
+}
+
+/* A message can carry an fd: it arrives open and close-on-exec, the
+   message owns it until taken, and one nobody takes is closed. */
+static void
+test_sync_passes_an_fd (void **state)
+{
+  int fds[2], pipefd[2];
+  jr_error_t err = NULL;
+  struct jr_sync_msg msg;
+  char c = 0;
+  int fd;
+
+  (void)state;
+  assert_int_equal (jr_sync_pair (fds, &err), 0);
+  assert_int_equal (pipe (pipefd), 0);
+  assert_int_equal (jr_sync_send_fd (fds[0], JR_SYNC_OVERLAY, pipefd[1], &err), 0);
+  close (pipefd[1]);
+  assert_int_equal (jr_sync_expect (fds[1], "peer", JR_SYNC_OVERLAY, &msg, &err), 0);
+  assert_true (msg.fd >= 0);
+  assert_true (fcntl (msg.fd, F_GETFD) & FD_CLOEXEC);
+  fd = jr_steal_fd (msg.fd);
+  jr_sync_msg_clear (&msg);
+  assert_int_equal (write (fd, "x", 1), 1);
+  assert_int_equal (read (pipefd[0], &c, 1), 1);
+  assert_int_equal (c, 'x');
+  close (fd);
+  close (pipefd[0]);
+  /* a message without one */
+  assert_int_equal (jr_sync_send (fds[0], JR_SYNC_READY, 0, NULL, &err), 0);
+  assert_int_equal (jr_sync_expect (fds[1], "peer", JR_SYNC_READY, &msg, &err), 0);
+  assert_int_equal (msg.fd, -1);
+  /* not taken (here: not the message expected): closed, so the pipe's
+     last writer is gone */
+  assert_int_equal (pipe (pipefd), 0);
+  assert_int_equal (jr_sync_send_fd (fds[0], JR_SYNC_OVERLAY, pipefd[1], &err), 0);
+  close (pipefd[1]);
+  assert_true (jr_sync_expect (fds[1], "peer", JR_SYNC_READY, NULL, &err) < 0);
+  assert_non_null (strstr (err->msg, "unexpected message"));
+  jr_error_free (&err);
+  assert_int_equal (read (pipefd[0], &c, 1), 0);
+  close (pipefd[0]);
+  close (fds[0]);
   close (fds[1]);
 }
 
@@ -268,11 +323,12 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_error_format),   cmocka_unit_test (test_split),
-    cmocka_unit_test (test_parse_size),     cmocka_unit_test (test_parse_duration),
-    cmocka_unit_test (test_validate_id),    cmocka_unit_test (test_files_and_rm_rf),
-    cmocka_unit_test (test_openat_in_root), cmocka_unit_test (test_proc_start_time),
-    cmocka_unit_test (test_sync_messages),  cmocka_unit_test (test_spawn_transient),
+    cmocka_unit_test (test_error_format),    cmocka_unit_test (test_split),
+    cmocka_unit_test (test_parse_size),      cmocka_unit_test (test_parse_duration),
+    cmocka_unit_test (test_validate_id),     cmocka_unit_test (test_files_and_rm_rf),
+    cmocka_unit_test (test_openat_in_root),  cmocka_unit_test (test_proc_start_time),
+    cmocka_unit_test (test_sync_messages),   cmocka_unit_test (test_sync_passes_an_fd),
+    cmocka_unit_test (test_spawn_transient),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -114,6 +114,13 @@ struct jr_extcache_session
   const char *state_root;                /* the runtime's --root, absolute */
   char root_tag[JR_EC_ROOT_TAG_LEN + 1]; /* its tag in the cache, "" if not registered */
   const char *max_size;                  /* the cache's size bound, NULL: none */
+  bool overlay_after_fork;               /* a hit's dirs and overlay are made after the fork */
+  /* A hit whose dirs and overlay are still to be made (after the fork):
+     the cache, its key's lock (shared: gc waits until the in-use marker
+     is there) and the rootfs; else -1. */
+  int pending_cachefd;
+  int pending_lockfd;
+  int pending_rootfd;
 };
 
 /* The tag of the runtime's state root for in-use markers, NULL if none. */
@@ -393,10 +400,18 @@ jr_extcache_prepare_rootfs (const struct jr_extcache_ctx *ctx, char **record, jr
   *record = NULL;
   if (s->hit)
     {
-      /* the runtime did the rest before it forked us: key, lock, check,
-         in-use marker, and the overlay itself; it has the record too (one
-         message less: each wakes the runtime, ~50 us here) */
-      return jr_ec_mount_attach (s->hit_mountfd, ctx->rootfs, err);
+      /* the runtime did the rest: key, lock, check, in-use marker, and the
+         overlay itself, before it forked us or (ctx->hit_mountfd) after;
+         it has the record too (one message less: each wakes the runtime,
+         ~50 us here).  Our copies of the fds it kept for that go first:
+         one holds the key's lock. */
+      if (s->pending_cachefd >= 0)
+        {
+          close (s->pending_lockfd);
+          close (s->pending_rootfd);
+          close (s->pending_cachefd);
+        }
+      return jr_ec_mount_attach (ctx->hit_mountfd >= 0 ? ctx->hit_mountfd : s->hit_mountfd, ctx->rootfs, err);
     }
 
   rootfd = open (ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -977,12 +992,48 @@ static const char cache_usage[]
 
 /* ---- the session of one create ------------------------------------------ */
 
+/* The container's dirs, with the in-use marker (from then on gc leaves the
+   layer alone), and its overlay, detached (every fd it names must be in
+   the runtime's mount namespace: the kernel refuses layers from another
+   one): the fd of the mount, or -1 with the dirs removed.  Under the key's
+   shared lock. */
+static int
+make_hit_overlay (const struct jr_extcache_session *s, int cachefd, int rootfd, jr_error_t *err)
+{
+  cleanup_close int cfd
+      = jr_ec_container_dir_create (cachefd, s->container_id, s->hit_key, session_root_tag (s), err);
+  int mntfd = -1;
+
+  if (cfd >= 0)
+    mntfd = s->spec->root && s->spec->root->readonly
+                ? readonly_hit_overlay (cachefd, rootfd, s->hit_key, err)
+                : container_overlay (cachefd, cfd, rootfd, s->hit_key, err);
+  if (mntfd < 0)
+    {
+      note_if_cache_full (s->cache_dir, err);
+      jr_ec_container_dir_remove (cachefd, s->container_id, NULL);
+    }
+  return mntfd;
+}
+
+static void
+close_pending (struct jr_extcache_session *s)
+{
+  int *fds[] = { &s->pending_lockfd, &s->pending_rootfd, &s->pending_cachefd };
+
+  for (size_t i = 0; i < sizeof (fds) / sizeof (fds[0]); i++)
+    if (*fds[i] >= 0)
+      {
+        close (*fds[i]);
+        *fds[i] = -1;
+      }
+}
+
 /* A local hit is prepared here, in the runtime before the fork, where
    nothing costs a copy-on-write fault: lock the key shared, check the
-   entry, make the container's dirs with the in-use marker (from then on gc
-   leaves the layer alone), make the overlay (with every fd it names in the
-   runtime's mount namespace: the kernel refuses layers from another one),
-   record the use. */
+   entry, record the use, make the container's dirs and overlay; or, with
+   overlay_after_fork, keep what these need (the lock included) for
+   jr_extcache_overlay_after_fork. */
 static int
 prepare_local_hit (struct jr_extcache_session *s, int rootfd, jr_error_t *err)
 {
@@ -992,7 +1043,6 @@ prepare_local_hit (struct jr_extcache_session *s, int rootfd, jr_error_t *err)
                                   ? jr_ec_store_open_as (s->cache_dir, s->state_root, s->root_tag, err)
                                   : jr_ec_store_open (s->cache_dir, err);
   cleanup_close int lockfd = -1;
-  cleanup_close int cfd = -1;
   enum jr_ec_state state;
   struct stat meta_st;
   int64_t t0 = jr_now_ns ();
@@ -1005,24 +1055,40 @@ prepare_local_hit (struct jr_extcache_session *s, int rootfd, jr_error_t *err)
   state = jr_ec_store_state_stat (cachefd, s->key.key, &meta_st);
   if (state != JR_EC_SEALED && state != JR_EC_UNSEALED)
     return 0; /* the init finds out who builds it */
-  cfd = jr_ec_container_dir_create (cachefd, s->container_id, s->key.key, session_root_tag (s), err);
-  if (cfd >= 0)
-    s->hit_mountfd = s->spec->root && s->spec->root->readonly
-                         ? readonly_hit_overlay (cachefd, rootfd, s->key.key, err)
-                         : container_overlay (cachefd, cfd, rootfd, s->key.key, err);
-  if (cfd < 0 || s->hit_mountfd < 0)
-    {
-      note_if_cache_full (s->cache_dir, err);
-      jr_ec_container_dir_remove (cachefd, s->container_id, NULL);
-      return -1;
-    }
-  jr_ec_store_touch_stat (cachefd, s->key.key, &meta_st);
-  s->hit = true;
   memcpy (s->hit_key, s->key.key, sizeof (s->hit_key));
+  jr_ec_store_touch_stat (cachefd, s->key.key, &meta_st);
+  if (s->overlay_after_fork)
+    {
+      s->pending_rootfd = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+      if (s->pending_rootfd < 0)
+        return jr_error (err, errno, "dup the rootfs fd");
+      s->pending_cachefd = jr_steal_fd (cachefd);
+      s->pending_lockfd = jr_steal_fd (lockfd);
+    }
+  else if ((s->hit_mountfd = make_hit_overlay (s, cachefd, rootfd, err)) < 0)
+    return -1;
+  s->hit = true;
   s->hit_sealed = state == JR_EC_SEALED;
-  jr_debug ("extcache: hit on %.12s for %s %s prepared in %.3f ms", s->key.key, s->cfg.app, s->cfg.version,
-            (jr_now_ns () - t0) / 1e6);
+  jr_debug ("extcache: hit on %.12s for %s %s prepared in %.3f ms%s", s->key.key, s->cfg.app, s->cfg.version,
+            (jr_now_ns () - t0) / 1e6,
+            s->overlay_after_fork ? " (its dirs and overlay come after the fork)" : "");
   return 0;
+}
+
+/* Runs while the init creates its namespaces (~0.8 ms here, longer than
+   this takes): each page written now is a copy-on-write fault (~20 us
+   here), so nothing on the way allocates.  The lock goes once the in-use
+   marker is there. */
+int
+jr_extcache_overlay_after_fork (struct jr_extcache_session *s, jr_error_t *err)
+{
+  int mntfd;
+
+  if (s == NULL || s->pending_cachefd < 0)
+    return jr_error (err, EINVAL, "extension cache: no overlay left to make after the fork");
+  mntfd = make_hit_overlay (s, s->pending_cachefd, s->pending_rootfd, err);
+  close_pending (s);
+  return mntfd;
 }
 
 static bool
@@ -1070,6 +1136,8 @@ jr_extcache_create_begin (const struct jr_extcache_opts *opts, const struct oci_
     return 0;
   s = xmalloc0 (sizeof (*s));
   s->hit_mountfd = -1;
+  s->pending_cachefd = s->pending_lockfd = s->pending_rootfd = -1;
+  s->overlay_after_fork = opts->overlay_after_fork;
   s->cache_dir = xstrdup (jr_extcache_dir (opts->cache_dir));
   s->container_id = xstrdup (container_id);
   s->spec = spec;
@@ -1126,6 +1194,7 @@ jr_extcache_create_end (struct jr_extcache_session *s, const char *record, bool 
         seal_in_background (s->cache_dir, record, s->max_size);
       jr_registry_after_create (s->cache_dir, s->spec, record, s->registry, s->insecure_registries);
     }
+  close_pending (s);
   /* first: the overlay (detached, or attached in the namespace of an init
      that died) holds the container's dirs until its last fd goes */
   if (s->hit_mountfd >= 0)

@@ -118,12 +118,13 @@ int
 jr_ec_overlay_make (const int *lowerfds, size_t n_lower, int upperfd, int workfd, const char *options,
                     jr_error_t *err)
 {
-  static int layers_as_paths = -1; /* not known yet */
+  /* set once the kernel refused layers as fds; read-only until then: a
+     runtime that makes a hit's overlay after its fork pays a copy-on-write
+     fault per page it writes */
+  static bool kernel_wants_paths;
+  bool layers_as_paths = kernel_wants_paths || getenv (JR_EC_OVERLAY_PATHS_ENV) != NULL;
   cleanup_close int fsfd = -1;
   int mntfd;
-
-  if (layers_as_paths < 0)
-    layers_as_paths = getenv (JR_EC_OVERLAY_PATHS_ENV) != NULL;
 
   fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
   if (fsfd < 0)
@@ -132,7 +133,7 @@ jr_ec_overlay_make (const int *lowerfds, size_t n_lower, int upperfd, int workfd
     {
       if (errno != EINVAL)
         return fs_error (fsfd, err, errno, "overlay: layers");
-      layers_as_paths = 1;
+      layers_as_paths = kernel_wants_paths = true;
       close (fsfd);
       fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
       if (fsfd < 0)

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,7 +257,7 @@ static bool
 take_spare (int cachefd, const char *path)
 {
   cleanup_close int sparefd = openat (cachefd, "spare", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  char buf[2048] __attribute__ ((aligned (8)));
+  char buf[512] __attribute__ ((aligned (8))); /* ~20 entries: one stack page */
   ssize_t n, off;
 
   if (sparefd < 0)
@@ -365,13 +366,18 @@ int
 jr_ec_container_dir_create (int cachefd, const char *id, const char *key, const char *root_tag,
                             jr_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("containers/%s", id);
+  /* on the stack, not malloc'ed: a hit's runtime may call this after its
+     fork, where each page it writes is a copy-on-write fault */
+  char path[sizeof ("containers/") + NAME_MAX];
   cleanup_close int fd = -1;
   char marker[MARKER_KEY_LEN + 1 + JR_EC_ROOT_TAG_LEN + 1];
   bool spare;
 
   if (!safe_name (id))
     return jr_error (err, EINVAL, "invalid container id `%s`", id);
+  if (strlen (id) > NAME_MAX)
+    return jr_error (err, ENAMETOOLONG, "create the cache dir of container `%s`", id);
+  snprintf (path, sizeof (path), "containers/%s", id);
   for (int attempt = 0;; attempt++)
     {
       spare = take_spare (cachefd, path);
