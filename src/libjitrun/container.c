@@ -64,7 +64,7 @@
 /* The namespaces the intermediate creates, before it clones the init
    (after the user namespace): the init is pid 1 of its pid namespace, and
    a time namespace applies to children only.  The init creates the others
-   itself, first thing: ~0.45 ms of kernel work here (a network namespace
+   itself, first thing: ~0.4 ms of kernel work here (a network namespace
    alone ~0.3), during which the runtime makes a cache hit's overlay. */
 #define NS_BEFORE_INIT    (CLONE_NEWPID | CLONE_NEWTIME)
 #define NS_IN_INIT(flags) ((flags) & ~(CLONE_NEWUSER | NS_BEFORE_INIT))
@@ -569,8 +569,8 @@ intermediate_entry (void *arg)
   intermediate_main (arg);
 }
 
-/* A cache hit's overlay, made while the init creates its network
-   namespace (the first thing it does), then passed to it.  Once sent, the
+/* A cache hit's overlay, made while the init creates its namespaces (the
+   first thing it does), then passed to it.  Once sent, the
    mount is the init's, or gone with the message if the init died.  Done
    before anything else after the fork: each page written now, a received
    message's buffer included, is a copy-on-write fault while the init waits. */

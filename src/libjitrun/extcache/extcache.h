@@ -26,9 +26,9 @@ struct jr_extcache_opts
   const char *registry;            /* --registry (the annotation and $JITRUN_REGISTRY also count) */
   const char *insecure_registries; /* --insecure-registry, comma separated */
   const char *state_root;          /* --root, absolute (create only; NULL: unknown) */
-  /* create: the init starts with ~0.3 ms of kernel work of its own (a new
-     network namespace), so a hit's overlay is made meanwhile, after the
-     fork (jr_extcache_overlay_after_fork) */
+  /* create: the init starts with ~0.4 ms of kernel work of its own (its
+     namespaces, a new network namespace among them), so a hit's overlay
+     is made meanwhile, after the fork (jr_extcache_overlay_after_fork) */
   bool overlay_after_fork;
 };
 
